@@ -1,0 +1,1 @@
+"""Benchmarks: the Benchmark protocol and its harnesses."""

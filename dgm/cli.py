@@ -1,0 +1,214 @@
+"""The `dgm` command line: parses arguments, calls the library, renders with rich."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from dgm.config import DEFAULT_CONFIG_NAME, RunConfig, dump_config, load_config
+from dgm.errors import DgmError, NotAvailableError
+
+app = typer.Typer(
+    name="dgm",
+    help="Evolve coding agents: an archive of self-improving agents judged in sandboxes.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Locals may hold API keys: never print them in a traceback.
+    pretty_exceptions_show_locals=False,
+)
+bench_app = typer.Typer(help="Benchmarks: list, validate, run, fetch.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+
+console = Console()
+err_console = Console(stderr=True)
+
+RunArg = Annotated[str, typer.Argument(help="Run name (under --root) or path to a run directory.")]
+RootOpt = Annotated[
+    Path | None,
+    typer.Option("--root", help="Parent folder of runs. Default: archive.root of ./dgm.toml, "
+                 "else ./archive."),
+]
+ConfigArg = Annotated[
+    Path | None, typer.Argument(help=f"Config file (TOML). Default: ./{DEFAULT_CONFIG_NAME} if present.")
+]
+
+
+def _load(config: Path | None) -> RunConfig:
+    """Load the given config, or ./dgm.toml, or the defaults; print env-override notices."""
+    if config is None and Path(DEFAULT_CONFIG_NAME).is_file():
+        config = Path(DEFAULT_CONFIG_NAME)
+    loaded, notices = load_config(config)
+    for notice in notices:
+        err_console.print(f"[yellow]note:[/] {notice}")
+    return loaded
+
+
+def resolve_run(run: str, root: Path | None) -> Path:
+    """A run argument as a directory: a path to a run, or a name under the archive root."""
+    direct = Path(run)
+    if (direct / "archive.json").is_file() or root is None and direct.is_absolute():
+        return direct
+    if root is None:
+        root = _load(None).archive.root
+    return root / run
+
+
+def _not_yet(feature: str, issue: str) -> None:
+    raise NotAvailableError(
+        f"`dgm {feature}` is not available yet in this version of dgm; it arrives with the "
+        f"{issue}. See the README for what works today."
+    )
+
+
+# --------------------------------------------------------------------------- commands
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the config.")] = Path(
+        DEFAULT_CONFIG_NAME
+    ),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a fully commented default config."""
+    if path.exists() and not force:
+        raise DgmError(f"{path}: already exists (use --force to overwrite)")
+    path.write_text(dump_config(RunConfig(), commented=True), encoding="utf-8")
+    console.print(f"wrote {path}; edit it, then check prerequisites with `dgm doctor {path}`")
+
+
+@app.command()
+def status(run: RunArg, root: RootOpt = None) -> None:
+    """Node count, best node and score, spend and last event of a run."""
+    from dgm.archive import Archive
+    from dgm.archive.summary import summarize
+    from dgm.render import summary_view
+
+    with Archive.open(resolve_run(run, root)) as archive:
+        console.print(summary_view(summarize(archive)))
+
+
+@app.command()
+def lineage(
+    run: RunArg,
+    root: RootOpt = None,
+    depth: Annotated[
+        int | None, typer.Option("--depth", help="Show this many generations below each root.")
+    ] = None,
+) -> None:
+    """Print the lineage tree of a run: id, status, score and proposal of every node."""
+    from dgm.archive import Archive
+    from dgm.render import lineage_tree
+
+    with Archive.open(resolve_run(run, root)) as archive:
+        console.print(lineage_tree(archive.lineage(), archive.primary_key(), depth))
+
+
+@app.command()
+def doctor(config: ConfigArg = None) -> None:
+    """Check every prerequisite of a run; print the command that fixes each missing one."""
+    from dgm.doctor import run_checks
+    from dgm.render import doctor_table
+
+    checks = run_checks(_load(config))
+    console.print(doctor_table(checks))
+    missing = [c for c in checks if not c.ok and c.required]
+    if missing:
+        console.print(f"[red]{len(missing)} required prerequisite(s) missing[/]")
+        raise typer.Exit(1)
+    console.print("[green]all required prerequisites present[/]")
+
+
+@app.command()
+def perf(
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this suite (repeatable).")
+    ] = None,
+    repeat: Annotated[int, typer.Option(help="Timed repetitions per operation.")] = 20,
+    quick: Annotated[bool, typer.Option(help="Smaller sizes, for a fast look.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print rows as JSON lines.")] = False,
+) -> None:
+    """Print the project's performance figures (p50/p90 and a ratio to a same-run baseline)."""
+    from dgm.perf import run_suites
+    from dgm.render import perf_table
+
+    def progress(row: object) -> None:
+        if as_json:
+            print(json.dumps(row.as_dict()))  # type: ignore[attr-defined]
+        else:
+            err_console.print(f"[dim]measured {row.suite}: {row.operation}[/]")  # type: ignore[attr-defined]
+
+    try:
+        rows, notes = run_suites(only, repeat=repeat, quick=quick, on_row=progress)
+    except ValueError as exc:
+        raise DgmError(str(exc)) from None
+    if not as_json:
+        console.print(perf_table(rows))
+        for note in notes:
+            console.print(f"[yellow]note:[/] {note}")
+    missed = [r for r in rows if r.ok is False]
+    if missed and not as_json:
+        console.print(f"[red]{len(missed)} target(s) missed[/]")
+
+
+# --------------------------------------------------------------------------- not yet available
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def run(config: ConfigArg = None) -> None:
+    """Start an evolution run (arrives with the controller)."""
+    _not_yet("run", "evolution controller")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def resume(run: RunArg) -> None:
+    """Continue a killed or stopped run (arrives with the controller)."""
+    _not_yet("resume", "evolution controller")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def show(run: RunArg, node: str) -> None:
+    """Show one node (arrives with the inspect views)."""
+    _not_yet("show", "inspect and export views")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def diff(run: RunArg, a: str, b: str) -> None:
+    """Code diff and task flips between two nodes (arrives with the inspect views)."""
+    _not_yet("diff", "inspect and export views")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def export(run: RunArg) -> None:
+    """Build a wheel of a node (arrives with the inspect views)."""
+    _not_yet("export", "inspect and export views")
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def serve(model: str) -> None:
+    """Serve a model with vLLM on a GPU machine (arrives with the LLM layer)."""
+    _not_yet("serve", "LLM layer")
+
+
+@bench_app.command("list", context_settings={"allow_extra_args": True})
+def bench_list() -> None:
+    """List benchmarks (arrives with the benchmark harnesses)."""
+    _not_yet("bench list", "benchmark harnesses")
+
+
+def main() -> None:
+    """Console-script entry point: DgmError becomes a one-line message and exit code 1."""
+    try:
+        app()
+    except DgmError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The evolution loop: selection strategies, staged evaluation and budgets."""

@@ -1,0 +1,34 @@
+"""Configuration of parent selection and of the run's budgets."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from dgm._model import ConfigModel
+
+
+class SelectionConfig(ConfigModel):
+    """How parents are chosen each generation."""
+
+    strategy: Literal["dgm", "hgm", "greedy", "random"] = Field(
+        "dgm",
+        description=(
+            "'dgm' score-times-novelty, 'hgm' clade Thompson sampling, 'greedy' or 'random'."
+        ),
+    )
+    parents_per_generation: int = Field(2, gt=0, description="Parents chosen per generation (k).")
+    sigmoid_lambda: float = Field(10.0, gt=0, description="Steepness of the dgm sigmoid.")
+    sigmoid_midpoint: float = Field(0.5, ge=0, le=1, description="Score at the sigmoid's midpoint.")
+    seed: int = Field(0, description="Seed of the selection sampler.")
+
+
+class BudgetConfig(ConfigModel):
+    """Limits that stop a run cleanly; unset means unlimited."""
+
+    max_dollars: float | None = Field(10.0, ge=0, description="Most US dollars spent on LLM calls.")
+    max_tokens: int | None = Field(None, ge=0, description="Most LLM tokens, prompt plus reply.")
+    max_wall_hours: float | None = Field(12.0, gt=0, description="Most hours of wall-clock time.")
+    max_cpu_hours: float | None = Field(None, gt=0, description="Most CPU-hours in sandboxes.")
+    max_nodes: int | None = Field(100, gt=0, description="Most agents created, the root included.")

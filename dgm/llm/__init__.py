@@ -1,0 +1,1 @@
+"""Language models: the litellm client, the host-side proxy, local servers, test models."""

@@ -1,0 +1,153 @@
+"""Rich renderables for the terminal: run summary, lineage tree, doctor report, perf table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import networkx as nx
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from dgm.archive.node import Node, NodeStatus
+from dgm.archive.summary import RunSummary
+from dgm.doctor import Check
+from dgm.perf import PerfRow
+
+STATUS_STYLE = {
+    NodeStatus.pending: "yellow",
+    NodeStatus.smoke_failed: "red",
+    NodeStatus.evaluated: "green",
+    NodeStatus.rejected: "magenta",
+}
+
+
+def _score(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _ago(when: datetime) -> str:
+    seconds = max(0, int((datetime.now(UTC) - when).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return f"{seconds}s ago"
+
+
+def summary_view(summary: RunSummary) -> RenderableType:
+    """The `dgm status` panel."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("run", f"{summary.name}  ({summary.path})")
+    statuses = ", ".join(f"{count} {name}" for name, count in sorted(summary.by_status.items()))
+    table.add_row("nodes", f"{summary.nodes}" + (f"  ({statuses})" if statuses else ""))
+    table.add_row("generations", str(summary.generations))
+    if summary.best is not None:
+        table.add_row(
+            "best",
+            f"{summary.best.id}  {_score(summary.best_score)} on {summary.score_key}"
+            f"  (generation {summary.best.generation}; root: {_score(summary.root_score)})",
+        )
+    else:
+        table.add_row("best", f"no node scored on {summary.score_key} yet")
+    spend = summary.spend
+    table.add_row(
+        "spend",
+        f"${spend.dollars:.2f}, {spend.tokens:,} tokens, "
+        f"{spend.cpu_seconds / 3600:.2f} CPU-h, {spend.wall_seconds / 3600:.2f} h wall",
+    )
+    if summary.last_event is not None:
+        event = summary.last_event
+        node = f" node {event.node}" if event.node else ""
+        table.add_row("last event", f"#{event.seq} {event.kind}{node}, {_ago(event.ts)}")
+    if summary.orphan_refs:
+        table.add_row(
+            "note",
+            Text(f"{summary.orphan_refs} node commit(s) without metadata (an interrupted add); "
+                 "ignored", style="yellow"),
+        )
+    return table
+
+
+def node_label(node: Node, key: str) -> Text:
+    """One line for a node: id, status, score, proposal summary."""
+    label = Text()
+    label.append(node.id, style="bold cyan")
+    label.append(f"  {node.status}", style=STATUS_STYLE.get(node.status, ""))
+    label.append(f"  {_score(node.score(key))}")
+    if node.proposal.summary:
+        label.append(f"  {node.proposal.summary[:80]}", style="dim")
+    return label
+
+
+def lineage_tree(graph: nx.DiGraph, key: str, max_depth: int | None = None) -> RenderableType:
+    """The lineage as a rich Tree, built iteratively (archives can be thousands deep)."""
+    roots = [n for n in graph.nodes if graph.in_degree(n) == 0]
+    if not roots:
+        return Text("(no nodes yet)", style="dim")
+    trees = []
+    for root in roots:
+        top = Tree(node_label(graph.nodes[root]["node"], key))
+        stack = [(root, top, 0)]
+        while stack:
+            node_id, branch, depth = stack.pop()
+            children = sorted(
+                graph.successors(node_id), key=lambda c: graph.nodes[c]["node"].created_at
+            )
+            if max_depth is not None and depth >= max_depth and children:
+                size = len(nx.descendants(graph, node_id))
+                branch.add(Text(f"... {size} more below", style="dim"))
+                continue
+            for child in reversed(children):
+                sub = branch.add(node_label(graph.nodes[child]["node"], key))
+                stack.append((child, sub, depth + 1))
+        trees.append(top)
+    return Group(*trees)
+
+
+def doctor_table(checks: Sequence[Check]) -> Table:
+    """The `dgm doctor` report."""
+    table = Table(show_lines=False)
+    table.add_column("check")
+    table.add_column("")
+    table.add_column("found")
+    table.add_column("fix")
+    for check in checks:
+        if check.ok:
+            mark = Text("ok", style="green")
+        else:
+            mark = Text("MISSING" if check.required else "warn",
+                        style="red" if check.required else "yellow")
+        table.add_row(check.name, mark, check.detail, "" if check.ok else check.fix)
+    return table
+
+
+def _fmt_seconds(value: float) -> str:
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.1f} ms"
+    return f"{value * 1e6:.0f} us"
+
+
+def perf_table(rows: Sequence[PerfRow]) -> Table:
+    """The `dgm perf` table."""
+    table = Table(title="dgm perf")
+    for name in ("suite", "operation", "p50", "p90", "n", "baseline", "base p50", "ratio",
+                 "target"):
+        table.add_column(name, justify="right" if name in {"p50", "p90", "n", "base p50",
+                                                            "ratio"} else "left")
+    for row in rows:
+        ok = row.ok
+        target = Text(row.target)
+        if ok is not None:
+            target.append("  ok" if ok else "  MISSED", style="green" if ok else "red")
+        fmt = _fmt_seconds if row.unit == "s" else (lambda v, u=row.unit: f"{v:.1f} {u}")
+        table.add_row(
+            row.suite, row.operation, fmt(row.p50), fmt(row.p90), str(len(row.samples)),
+            row.baseline, fmt(row.baseline_p50), f"{row.ratio:.2f}x", target,
+        )
+    return table

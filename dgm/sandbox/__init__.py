@@ -1,0 +1,1 @@
+"""Sandboxes for untrusted agent code: the Sandbox protocol and its backends."""

@@ -1,0 +1,1 @@
+"""Skill libraries and the GRASP regression-budget admission gate."""
