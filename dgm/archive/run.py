@@ -377,6 +377,12 @@ class Archive:
         folder.mkdir(parents=True, exist_ok=True)
         return folder / f"{attempt}-{name}.log"
 
+    def llm_log_path(self, node_id: str) -> Path:
+        """Where the LLM proxy logs a node's requests and replies (JSONL; folder created)."""
+        folder = self.path / "results" / self.node(node_id).id
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / "llm.jsonl"
+
     # ----------------------------------------------------------------- views
 
     def lineage(self) -> nx.DiGraph:
