@@ -13,9 +13,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-import git
+from dgm.errors import ArchiveCorruptError, DgmError, NodeNotFoundError, PatchError
 
-from dgm.errors import ArchiveCorruptError, NodeNotFoundError, PatchError
+try:
+    import git
+except ImportError as exc:  # GitPython refuses to import when no git executable is found
+    git = None  # type: ignore[assignment]
+    _GIT_MISSING = str(exc).splitlines()[0]
 
 NODE_REF_PREFIX = "refs/nodes/"
 ID_LENGTH = 12
@@ -33,10 +37,18 @@ _BASE_ENV = {
 }
 
 
+def _require_git() -> None:
+    if git is None:
+        raise DgmError(
+            f"git is required but not usable ({_GIT_MISSING}); install it: apt-get install -y git"
+        )
+
+
 class GitStore:
     """Commits, refs and checkouts of node trees in a bare repository."""
 
     def __init__(self, path: Path) -> None:
+        _require_git()
         self.path = Path(path).resolve()
         try:
             self.repo = git.Repo(self.path)
@@ -46,6 +58,7 @@ class GitStore:
     @classmethod
     def init(cls, path: Path) -> GitStore:
         """Create (or re-open, if a crash interrupted creation) the bare repository."""
+        _require_git()
         with git.Git().custom_environment(**_BASE_ENV):
             git.Repo.init(path, bare=True, initial_branch="main")
         return cls(path)

@@ -30,6 +30,7 @@ CONFIG_FILE = "config.toml"
 EVENTS_FILE = "events.jsonl"
 GIT_DIR = "agents.git"
 LOCK_FILE = ".lock"
+TMP_DIR = ".tmp"  # temp files of atomic writes; swept when a writer opens the run
 
 
 class ArchiveMeta(BaseModel):
@@ -72,8 +73,10 @@ class Archive:
             if self._lock:
                 self._lock.release()
             raise
+        self._tmp = self.path / TMP_DIR
         if writable:
-            sweep_temp_files(self.path / "nodes")
+            self._tmp.mkdir(exist_ok=True)
+            sweep_temp_files(self._tmp)
         self._nodes: dict[str, Node] | None = None
         self._config: RunConfig | None = None
 
@@ -165,7 +168,7 @@ class Archive:
         if self._nodes is None:
             nodes = {}
             for file in (self.path / "nodes").iterdir():
-                if file.suffix != ".json" or is_temp_file(file):
+                if file.suffix != ".json":
                     continue
                 node = read_record(file, Node)
                 if node.id != file.stem:
@@ -222,7 +225,7 @@ class Archive:
         self.events.append("node_updated", node=node.id, status=str(node.status))
 
     def _write_node(self, node: Node) -> None:
-        write_record(self.path / "nodes" / f"{node.id}.json", node)
+        write_record(self.path / "nodes" / f"{node.id}.json", node, self._tmp)
         self._load_nodes()[node.id] = node
 
     def add_root(self, tree: Path, *, proposal: Proposal | None = None) -> Node:
@@ -341,7 +344,7 @@ class Archive:
             else TaskRecord(node_id=result.node_id, task_id=result.task_id)
         )
         record.upsert(result)
-        write_record(path, record)
+        write_record(path, record, self._tmp)
         self.events.append(
             "result", node=result.node_id, task=result.task_id, attempt=result.attempt,
             outcome=str(result.outcome),
@@ -359,8 +362,6 @@ class Archive:
             return {}
         records = {}
         for file in sorted(folder.glob("*.json")):
-            if is_temp_file(file):
-                continue
             record = read_record(file, TaskRecord)
             if unquote(file.stem) != record.task_id:
                 raise ArchiveCorruptError(f"{file}: holds task {record.task_id!r}")
@@ -419,4 +420,4 @@ class Archive:
         return self.events.last()
 
 
-_CREATE_FILES = {"nodes", "results", GIT_DIR, EVENTS_FILE, CONFIG_FILE, LOCK_FILE}
+_CREATE_FILES = {"nodes", "results", GIT_DIR, EVENTS_FILE, CONFIG_FILE, LOCK_FILE, TMP_DIR}

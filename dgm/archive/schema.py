@@ -53,6 +53,6 @@ def read_record(path: Path, model: type[M]) -> M:
     return parse_record(data, model, str(path))
 
 
-def write_record(path: Path, record: BaseModel) -> None:
+def write_record(path: Path, record: BaseModel, tmp_dir: Path | None = None) -> None:
     """Write a record atomically as indented JSON."""
-    atomic_write_text(path, record.model_dump_json(indent=2) + "\n")
+    atomic_write_text(path, record.model_dump_json(indent=2) + "\n", tmp_dir)

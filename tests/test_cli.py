@@ -1,0 +1,119 @@
+"""The dgm command on real archives: init, status, lineage, doctor, perf, clear errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from dgm.archive import Archive
+from dgm.config import load_config
+from tests.conftest import populate
+
+
+def dgm(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the real CLI in a subprocess (as a user would), wide terminal for stable output."""
+    full_env = dict(os.environ, COLUMNS="200", **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", "dgm.cli", *args],
+        cwd=cwd, capture_output=True, text=True, env=full_env, timeout=300,
+    )
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path, agent_tree: Path) -> tuple[Path, dict[str, str]]:
+    with Archive.create(tmp_path / "archive" / "night") as archive:
+        ids = populate(archive, agent_tree)
+    return archive.path, ids
+
+
+def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
+    result = dgm("init", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    config, _ = load_config(tmp_path / "dgm.toml", environ={})
+    assert config.sandbox.backend == "bwrap"
+    again = dgm("init", cwd=tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    assert dgm("init", "--force", cwd=tmp_path).returncode == 0
+
+
+def test_status_shows_real_data(tmp_path: Path, run_dir: tuple[Path, dict[str, str]]) -> None:
+    path, ids = run_dir
+    by_name = dgm("status", "night", cwd=tmp_path)  # resolved under ./archive
+    by_path = dgm("status", str(path), cwd=Path("/"))
+    for result in (by_name, by_path):
+        assert result.returncode == 0, result.stderr
+        out = result.stdout
+        assert "5  (4 evaluated, 1 smoke_failed)" in out
+        assert ids["a1"] in out and "80.0% on builtin:train" in out and "root: 50.0%" in out
+        assert "node_updated" in out  # the last event
+
+
+def test_status_uses_root_from_config(tmp_path: Path, run_dir: tuple[Path, dict[str, str]]) -> None:
+    path, _ = run_dir
+    elsewhere = tmp_path / "work"
+    elsewhere.mkdir()
+    (elsewhere / "dgm.toml").write_text(f'[archive]\nroot = "{path.parent}"\n')
+    result = dgm("status", "night", cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+
+
+def test_lineage_tree(tmp_path: Path, run_dir: tuple[Path, dict[str, str]]) -> None:
+    path, ids = run_dir
+    result = dgm("lineage", str(path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert ids["root"] in lines[0] and "seed agent" in lines[0]
+    a1 = next(line for line in lines if ids["a1"] in line)
+    a = next(line for line in lines if ids["a"] in line and ids["a1"] not in line)
+    assert a1.index(ids["a1"]) > a.index(ids["a"])  # nested one level deeper
+    assert "change a1" in a1 and "80.0%" in a1
+    shallow = dgm("lineage", str(path), "--depth", "1", cwd=tmp_path)
+    assert ids["a1"] not in shallow.stdout and "1 more below" in shallow.stdout
+
+
+def test_errors_are_one_clear_line(tmp_path: Path) -> None:
+    missing = dgm("status", "no-such-run", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert "no dgm run archive here" in missing.stderr and "Traceback" not in missing.stderr
+    (tmp_path / "dgm.toml").write_text("[budget]\nmax_nodes = 0\n")
+    bad = dgm("doctor", cwd=tmp_path)
+    assert bad.returncode == 1 and "dgm.toml:2: budget.max_nodes" in bad.stderr
+    later = dgm("run", cwd=tmp_path)
+    assert later.returncode == 1 and "not available yet" in later.stderr
+
+
+def test_doctor_reports_and_fixes(tmp_path: Path) -> None:
+    result = dgm("doctor", cwd=tmp_path)
+    assert "python >= 3.11" in result.stdout and "git >= 2.30" in result.stdout
+    broken = dgm("doctor", cwd=tmp_path, env={"PATH": "/nonexistent"})
+    assert broken.returncode == 1
+    assert "apt-get install -y git" in broken.stdout and "MISSING" in broken.stdout
+
+
+def test_doctor_never_prints_a_key(tmp_path: Path) -> None:
+    result = dgm("doctor", cwd=tmp_path, env={"DGM_LLM_API_KEY": "sk-doctor-secret"})
+    assert "sk-doctor-secret" not in result.stdout + result.stderr
+    assert "DGM_LLM_API_KEY is used" in result.stderr
+
+
+def test_perf_prints_archive_rows(tmp_path: Path) -> None:
+    result = dgm("perf", "--only", "archive", "--quick", "--repeat", "3", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    names = [r["operation"] for r in rows]
+    assert names == [
+        "add node (child from a patch)",
+        "check out node at depth 1",
+        "check out node at depth 100",
+        "open a run of 1,000 nodes (all metadata loaded)",
+        "status of a run of 1,000 nodes",
+    ]
+    for row in rows:
+        assert row["n"] >= 3 and 0 < row["p50"] <= row["p90"] and row["baseline_p50"] > 0
+    unknown = dgm("perf", "--only", "nope", cwd=tmp_path)
+    assert unknown.returncode == 1 and "unknown perf suite" in unknown.stderr
