@@ -134,20 +134,26 @@ def _fmt_seconds(value: float) -> str:
 
 
 def perf_table(rows: Sequence[PerfRow]) -> Table:
-    """The `dgm perf` table."""
-    table = Table(title="dgm perf")
-    for name in ("suite", "operation", "p50", "p90", "n", "baseline", "base p50", "ratio",
-                 "target"):
-        table.add_column(name, justify="right" if name in {"p50", "p90", "n", "base p50",
-                                                            "ratio"} else "left")
+    """The `dgm perf` table: one section per suite, numbers never wrapped."""
+    table = Table(title="dgm perf", show_lines=False)
+    table.add_column("operation", ratio=3)
+    for name in ("p50", "p90", "n", "ratio"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("baseline (p50)", ratio=2)
+    table.add_column("target", no_wrap=True)
+    suite = None
     for row in rows:
-        ok = row.ok
+        if row.suite != suite:
+            if suite is not None:
+                table.add_section()
+            suite = row.suite
+            table.add_row(Text(suite, style="bold"))
         target = Text(row.target)
-        if ok is not None:
-            target.append("  ok" if ok else "  MISSED", style="green" if ok else "red")
+        if row.ok is not None:
+            target.append("  ok" if row.ok else "  MISSED", style="green" if row.ok else "red")
         fmt = _fmt_seconds if row.unit == "s" else (lambda v, u=row.unit: f"{v:.1f} {u}")
         table.add_row(
-            row.suite, row.operation, fmt(row.p50), fmt(row.p90), str(len(row.samples)),
-            row.baseline, fmt(row.baseline_p50), f"{row.ratio:.2f}x", target,
+            row.operation, fmt(row.p50), fmt(row.p90), str(len(row.samples)),
+            f"{row.ratio:.2f}x", f"{row.baseline} ({fmt(row.baseline_p50)})", target,
         )
     return table

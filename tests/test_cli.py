@@ -107,11 +107,11 @@ def test_perf_prints_archive_rows(tmp_path: Path) -> None:
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     names = [r["operation"] for r in rows]
     assert names == [
-        "add node (child from a patch)",
+        "add node (from a patch)",
         "check out node at depth 1",
         "check out node at depth 100",
-        "open a run of 1,000 nodes (all metadata loaded)",
-        "status of a run of 1,000 nodes",
+        "open 1,000-node run, load all",
+        "status of 1,000-node run",
     ]
     for row in rows:
         assert row["n"] >= 3 and 0 < row["p50"] <= row["p90"] and row["baseline_p50"] > 0

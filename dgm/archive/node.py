@@ -89,7 +89,7 @@ class Node(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
     id: str = Field(pattern=r"^[0-9a-f]{7,40}$")
     commit: str = Field(pattern=r"^[0-9a-f]{40}$")
     parent_id: str | None = None

@@ -72,15 +72,13 @@ def rows(ctx: PerfContext) -> Iterator[PerfRow]:
         ids = _chain(archive, depth)
         tip = ids[-1]
 
-        state = {"value": depth}
-
         def add(_: int) -> None:
-            archive.add_child(tip, patch=_bump_patch(state["value"]))
+            archive.add_child(tip, patch=_bump_patch(depth))
 
         add_samples = time_calls(add, ctx.repeat)
         yield PerfRow(
-            SUITE, "add node (child from a patch)", add_samples,
-            "git commit -a of the same change", _git_commit_baseline(ctx),
+            SUITE, "add node (from a patch)", add_samples,
+            "plain git commit -a", _git_commit_baseline(ctx),
             target="ratio <= 3", check=lambda r: r.ratio <= 3,
         )
 
@@ -99,7 +97,7 @@ def rows(ctx: PerfContext) -> Iterator[PerfRow]:
         shallow = checkout_at(ids[1])
         yield PerfRow(
             SUITE, "check out node at depth 1", shallow,
-            "copy the same tree (shutil.copytree)", time_calls(copy_tree, ctx.repeat),
+            "copy the tree", time_calls(copy_tree, ctx.repeat),
         )
         yield PerfRow(
             SUITE, f"check out node at depth {depth}", checkout_at(tip),
@@ -123,8 +121,8 @@ def rows(ctx: PerfContext) -> Iterator[PerfRow]:
     repeat = max(3, ctx.repeat // 4)
     open_samples = time_calls(open_all, repeat)
     yield PerfRow(
-        SUITE, f"open a run of {big:,} nodes (all metadata loaded)", open_samples,
-        f"json.loads of the {big:,} node files", time_calls(read_raw, repeat),
+        SUITE, f"open {big:,}-node run, load all", open_samples,
+        "json.loads of its node files", time_calls(read_raw, repeat),
         target="p50 <= 1 s", check=lambda r: r.p50 <= 1.0,
     )
 
@@ -133,8 +131,8 @@ def rows(ctx: PerfContext) -> Iterator[PerfRow]:
             summarize(opened)
 
     yield PerfRow(
-        SUITE, f"status of a run of {big:,} nodes", time_calls(status, repeat),
-        "open the same run", open_samples, target="p50 <= 2 s", check=lambda r: r.p50 <= 2.0,
+        SUITE, f"status of {big:,}-node run", time_calls(status, repeat),
+        "open + load", open_samples, target="p50 <= 2 s", check=lambda r: r.p50 <= 2.0,
     )
 
 

@@ -46,7 +46,7 @@ class TaskRecord(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
     node_id: str
     task_id: str
     attempts: list[TaskResult] = Field(default_factory=list)

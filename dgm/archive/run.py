@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 import networkx as nx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from dgm._version import __version__
 from dgm.archive.events import Event, EventLog
@@ -21,7 +22,7 @@ from dgm.archive.lineage import CladeStats, build_lineage, clade_stats
 from dgm.archive.lock import RunLock
 from dgm.archive.node import Cost, Node, NodeStatus, Proposal
 from dgm.archive.result import TaskRecord, TaskResult
-from dgm.archive.schema import SCHEMA_VERSION, read_record, write_record
+from dgm.archive.schema import SCHEMA_VERSION, parse_record, read_record, write_record
 from dgm.config import RunConfig, dump_config, parse_config
 from dgm.errors import ArchiveCorruptError, ArchiveError, ArchiveNotFoundError, NodeNotFoundError
 
@@ -38,7 +39,7 @@ class ArchiveMeta(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: int = SCHEMA_VERSION
+    schema_version: int = Field(SCHEMA_VERSION, ge=1, le=SCHEMA_VERSION)
     format: str = "dgm-archive"
     name: str
     created_at: datetime
@@ -166,15 +167,19 @@ class Archive:
 
     def _load_nodes(self) -> dict[str, Node]:
         if self._nodes is None:
-            nodes = {}
-            for file in (self.path / "nodes").iterdir():
-                if file.suffix != ".json":
-                    continue
-                node = read_record(file, Node)
-                if node.id != file.stem:
-                    raise ArchiveCorruptError(f"{file}: holds node {node.id}, not {file.stem}")
-                nodes[node.id] = node
-            self._nodes = dict(sorted(nodes.items(), key=lambda kv: (kv[1].created_at, kv[0])))
+            nodes = []
+            # os.scandir and plain strings: with 10,000 nodes pathlib's overhead dominated.
+            with os.scandir(self.path / "nodes") as entries:
+                for entry in entries:
+                    if not entry.name.endswith(".json"):
+                        continue
+                    with open(entry.path, "rb") as handle:
+                        node = parse_record(handle.read(), Node, entry.path)
+                    if node.id != entry.name[:-5]:
+                        raise ArchiveCorruptError(f"{entry.path}: holds node {node.id}, not {entry.name}")
+                    nodes.append(node)
+            nodes.sort(key=lambda n: (n.created_at.timestamp(), n.id))
+            self._nodes = {node.id: node for node in nodes}
         return self._nodes
 
     def reload(self) -> None:

@@ -28,6 +28,11 @@ def check_schema(version: object, where: str) -> None:
 def parse_record(data: bytes, model: type[M], where: str) -> M:
     """Validate one JSON record of the archive, with errors that name where it came from."""
     try:
+        # Fast path: records cap schema_version, so a newer record never validates here.
+        return model.model_validate_json(data)
+    except ValidationError:
+        pass  # fall through to the slow path, which explains what is wrong
+    try:
         raw = json.loads(data)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ArchiveCorruptError(f"{where}: not valid JSON ({exc}); the file is corrupt") from None
