@@ -1,0 +1,3 @@
+from seed_agent.main import main
+
+main()

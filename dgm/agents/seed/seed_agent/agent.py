@@ -1,0 +1,156 @@
+"""The agent loop: ask the model, carry out its one action, show the result, repeat."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from seed_agent.model import BudgetExhausted, Model, ModelError
+from seed_agent.skills import render_skills
+from seed_agent.tools import FormatError, Observation, parse_action, run_bash, write_file
+
+PROMPTS = Path(__file__).resolve().parent / "prompts"
+ELIDED = "[output elided to save context]"
+
+
+@dataclass
+class Settings:
+    """Limits of one run."""
+
+    max_steps: int = 30
+    max_tokens: int = 300_000
+    command_timeout: float = 120.0
+    max_context_chars: int = 48_000
+    max_skill_chars: int = 6_000
+
+
+@dataclass
+class Step:
+    """One turn: the model's reply, the action taken and what came of it."""
+
+    step: int
+    reply: str
+    action: str
+    path: str = ""
+    output: str = ""
+    returncode: int | None = None
+    seconds: float = 0.0
+    model_seconds: float = 0.0
+
+
+@dataclass
+class Trajectory:
+    """Everything the agent did, written after every step so a killed run still leaves it."""
+
+    task: str
+    workdir: str
+    started_at: str
+    status: str = "running"
+    reason: str = ""
+    steps: list[Step] = field(default_factory=list)
+    messages: list[dict[str, str]] = field(default_factory=list)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    ended_at: str = ""
+
+    def save(self, path: Path | None) -> None:
+        """Write atomically as JSON."""
+        if path is None:
+            return
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=1))
+        os.replace(tmp, path)
+
+
+def prompt(name: str, **values: object) -> str:
+    """A prompt file with its {placeholders} filled."""
+    text = (PROMPTS / f"{name}.md").read_text()
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", str(value))
+    return text.strip()
+
+
+class Agent:
+    """Solves one task in a working directory with one model."""
+
+    def __init__(self, model: Model, settings: Settings, skills_dir: Path | None = None) -> None:
+        self.model = model
+        self.settings = settings
+        self.skills_dir = skills_dir
+
+    def run(self, task: str, workdir: Path, trajectory_path: Path | None = None) -> Trajectory:
+        """Work on the task until it is submitted or a limit is hit; returns the trajectory."""
+        s = self.settings
+        skills = render_skills(self.skills_dir, s.max_skill_chars) if self.skills_dir else ""
+        traj = Trajectory(task=task, workdir=str(workdir), started_at=_now())
+        traj.messages = [
+            {"role": "system", "content": prompt("system", command_timeout=int(s.command_timeout),
+                                                 skills=skills)},
+            {"role": "user", "content": prompt("task", workdir=workdir, task=task)},
+        ]
+        traj.save(trajectory_path)
+        for number in range(1, s.max_steps + 1):
+            if self.model.tokens >= s.max_tokens:
+                return self._end(traj, "token_budget", f"used {self.model.tokens} tokens",
+                                 trajectory_path)
+            if number == s.max_steps:
+                traj.messages.append({"role": "user", "content": prompt("last_step")})
+            started = time.monotonic()
+            try:
+                reply = self.model.complete(self._context(traj.messages))
+            except BudgetExhausted as exc:
+                return self._end(traj, "budget_exhausted", str(exc), trajectory_path)
+            except ModelError as exc:
+                return self._end(traj, "model_error", str(exc), trajectory_path)
+            step = Step(step=number, reply=reply, action="", model_seconds=time.monotonic() - started)
+            traj.messages.append({"role": "assistant", "content": reply})
+            traj.steps.append(step)
+            try:
+                action = parse_action(reply)
+            except FormatError as exc:
+                step.action = "format_error"
+                traj.messages.append({"role": "user", "content": prompt("format_error", error=exc)})
+                self._count(traj, trajectory_path)
+                continue
+            step.action, step.path = action.kind, action.path
+            if action.kind == "submit":
+                return self._end(traj, "submitted", "", trajectory_path)
+            if action.kind == "file":
+                seen: Observation = write_file(action.path, action.body, workdir)
+            else:
+                seen = run_bash(action.body, workdir, s.command_timeout)
+            step.output, step.returncode, step.seconds = seen.output, seen.returncode, seen.seconds
+            traj.messages.append({"role": "user", "content": prompt(
+                "observation", returncode=seen.returncode, output=seen.output or "(no output)")})
+            self._count(traj, trajectory_path)
+        return self._end(traj, "step_limit", f"{s.max_steps} steps", trajectory_path)
+
+    def _context(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
+        """The conversation to send, oldest observations elided when it grows too long."""
+        total = sum(len(m["content"]) for m in messages)
+        out = [dict(m) for m in messages]
+        for message in out[2:-2]:  # keep the instructions and the latest exchange whole
+            if total <= self.settings.max_context_chars:
+                break
+            if message["role"] == "user" and message["content"] != ELIDED:
+                total -= len(message["content"]) - len(ELIDED)
+                message["content"] = ELIDED
+        return out
+
+    def _count(self, traj: Trajectory, path: Path | None) -> None:
+        traj.prompt_tokens = self.model.prompt_tokens
+        traj.completion_tokens = self.model.completion_tokens
+        traj.save(path)
+
+    def _end(self, traj: Trajectory, status: str, reason: str, path: Path | None) -> Trajectory:
+        traj.status, traj.reason, traj.ended_at = status, reason, _now()
+        self._count(traj, path)
+        return traj
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()

@@ -1,0 +1,195 @@
+"""The seed agent with scripted models: solving a task, and each way a run can go wrong."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dgm.agents import SEED_DIR
+from seed_agent.agent import ELIDED, Agent, Settings
+from seed_agent.model import Model
+from seed_agent.skills import render_skills
+from seed_agent.tools import FormatError, parse_action, run_bash, write_file
+
+BUGGY = "def add(a, b):\n    return a - b\n"
+FIXED = "def add(a, b):\n    return a + b\n"
+TEST = (
+    "import unittest\nfrom calc import add\n\n"
+    "class T(unittest.TestCase):\n    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n"
+)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    (root / "calc.py").write_text(BUGGY)
+    (root / "test_calc.py").write_text(TEST)
+    return root
+
+
+def bash(cmd: str) -> str:
+    return f"Let me run this.\n```bash\n{cmd}\n```"
+
+
+def run_agent(sock: str, repo: Path, tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess[str], dict]:
+    """Run the agent as its own program, the way a sandbox runs it."""
+    traj = tmp_path / "trajectory.json"
+    env = dict(os.environ, PYTHONPATH=str(SEED_DIR), DGM_LLM_SOCKET=sock, DGM_LLM_BACKOFF="0")
+    result = subprocess.run(
+        [sys.executable, "-m", "seed_agent", "--task", "Fix add() in calc.py.",
+         "--workdir", str(repo), "--trajectory", str(traj), *extra],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    return result, json.loads(traj.read_text())
+
+
+def test_solves_a_task_end_to_end(scripted, repo: Path, tmp_path: Path) -> None:
+    server = scripted([
+        bash("cat calc.py"),
+        f"The sign is wrong.\n```file calc.py\n{FIXED}```",
+        bash("python -m unittest -q"),
+        bash("submit"),
+    ])
+    result, traj = run_agent(server.server_address, repo, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (repo / "calc.py").read_text() == FIXED
+    assert traj["status"] == "submitted"
+    assert [s["action"] for s in traj["steps"]] == ["bash", "file", "bash", "submit"]
+    assert "return a - b" in traj["steps"][0]["output"]
+    assert traj["steps"][2]["returncode"] == 0 and "OK" in traj["steps"][2]["output"]
+    assert traj["prompt_tokens"] == 400 and traj["completion_tokens"] == 40
+    # The model saw the command output of step 1 in its next request.
+    assert "return a - b" in server.requests[1]["messages"][-1]["content"]
+    assert "run-the-tests" in server.requests[0]["messages"][0]["content"]  # skills loaded
+
+
+def test_format_errors_are_fed_back(scripted, repo: Path, tmp_path: Path) -> None:
+    server = scripted(["I think I should look around.", bash("ls") + "\n" + bash("pwd"),
+                       bash("submit")])
+    result, traj = run_agent(server.server_address, repo, tmp_path)
+    assert result.returncode == 0
+    assert [s["action"] for s in traj["steps"]] == ["format_error", "format_error", "submit"]
+    assert "had 0 action blocks" in server.requests[1]["messages"][-1]["content"]
+    assert "had 2 action blocks" in server.requests[2]["messages"][-1]["content"]
+
+
+def test_step_limit_and_last_step_warning(scripted, repo: Path, tmp_path: Path) -> None:
+    server = scripted(lambda messages: bash("echo still working"))
+    result, traj = run_agent(server.server_address, repo, tmp_path, "--max-steps", "3")
+    assert result.returncode == 1 and traj["status"] == "step_limit"
+    assert len(traj["steps"]) == 3
+    assert "last step" in server.requests[2]["messages"][-1]["content"]
+
+
+def test_token_budget_stops_the_agent(scripted, repo: Path, tmp_path: Path) -> None:
+    server = scripted(lambda messages: bash("true"))
+    result, traj = run_agent(server.server_address, repo, tmp_path, "--max-tokens", "250")
+    assert result.returncode == 1 and traj["status"] == "token_budget"
+    assert len(server.requests) == 3  # 110 tokens a call: stops once 250 is reached
+
+
+def test_proxy_budget_refusal(scripted, repo: Path, tmp_path: Path) -> None:
+    server = scripted([bash("ls"), (429, '{"error": "node token budget exhausted"}')])
+    result, traj = run_agent(server.server_address, repo, tmp_path)
+    assert result.returncode == 1 and traj["status"] == "budget_exhausted"
+    assert "budget exhausted" in traj["reason"]
+
+
+def test_unreachable_or_broken_model_is_an_infrastructure_exit(
+    scripted, repo: Path, tmp_path: Path
+) -> None:
+    result, traj = run_agent(str(tmp_path / "nobody.sock"), repo, tmp_path)
+    assert result.returncode == 3 and traj["status"] == "model_error"
+    assert "cannot reach the model" in traj["reason"]
+    server = scripted(["", "   ", (200, "not json"), (502, "bad gateway")])
+    result, traj = run_agent(server.server_address, repo, tmp_path)
+    assert result.returncode == 3 and traj["status"] == "model_error"
+    assert len(server.requests) == 4  # one try and three retries
+    assert (repo / "calc.py").read_text() == BUGGY
+
+
+def test_killed_agent_leaves_its_trajectory(scripted, repo: Path, tmp_path: Path) -> None:
+    server = scripted([bash("echo first"), bash("sleep 60")])
+    traj_path = tmp_path / "t.json"
+    env = dict(os.environ, PYTHONPATH=str(SEED_DIR), DGM_LLM_SOCKET=server.server_address)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "seed_agent", "--task", "x", "--workdir", str(repo),
+         "--trajectory", str(traj_path)], env=env,
+    )
+    deadline = time.monotonic() + 30
+    while len(server.requests) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.kill()
+    proc.wait()
+    traj = json.loads(traj_path.read_text())
+    assert traj["status"] == "running" and traj["steps"][0]["output"].strip() == "first"
+
+
+def test_command_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
+    marker = f"dgm-test-marker-{os.getpid()}"
+    seen = run_bash(f"(sleep 300; echo {marker}) & sleep 300 # {marker}", tmp_path, timeout=1)
+    assert seen.returncode == -9 and "killed after 1 s" in seen.output
+    time.sleep(0.2)
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert marker not in ps
+
+
+def test_background_jobs_do_not_outlive_the_command(tmp_path: Path) -> None:
+    marker = f"dgm-bg-{os.getpid()}"
+    seen = run_bash(f"nohup sleep 300 >/dev/null 2>&1 & echo started # {marker}", tmp_path, 30)
+    assert seen.returncode == 0 and seen.seconds < 10
+    time.sleep(0.2)
+    assert marker not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+
+
+def test_huge_output_is_capped(tmp_path: Path) -> None:
+    seen = run_bash("head -c 200000000 /dev/zero | tr '\\0' 'x'; echo END", tmp_path, timeout=60)
+    assert seen.returncode == 0
+    assert len(seen.output) < 7000 and seen.output.rstrip().endswith("END")
+    assert "bytes cut" in seen.output or "characters cut" in seen.output
+
+
+def test_parse_action_forms() -> None:
+    assert parse_action("x\n```bash\nls -la\n```").body == "ls -la\n"
+    action = parse_action("```file src/a.py\nprint(1)\n```\n")
+    assert (action.kind, action.path, action.body) == ("file", "src/a.py", "print(1)\n")
+    assert parse_action("done\n```bash\nsubmit\n```").kind == "submit"
+    assert parse_action("```python\nprint(1)\n```\n```sh\necho hi\n```").body == "echo hi\n"
+    with pytest.raises(FormatError, match="needs a path"):
+        parse_action("```file\nx\n```")
+
+
+def test_write_file_stays_in_the_workdir(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    assert write_file("../escape.txt", "x", work).returncode == 1
+    assert not (tmp_path / "escape.txt").exists()
+    assert write_file("deep/new.txt", "a\nb\n", work).output == "wrote deep/new.txt (2 lines)"
+
+
+def test_long_conversations_elide_old_outputs() -> None:
+    agent = Agent(Model(socket_path="unused"), Settings(max_context_chars=2000))
+    messages = [{"role": "system", "content": "s"}, {"role": "user", "content": "task"}]
+    for i in range(10):
+        messages += [{"role": "assistant", "content": f"step {i}"},
+                     {"role": "user", "content": "o" * 500}]
+    sent = agent._context(messages)
+    assert sum(len(m["content"]) for m in sent) <= 2000
+    assert sent[-1]["content"] == "o" * 500 and sent[3]["content"] == ELIDED
+    assert messages[3]["content"] == "o" * 500  # the trajectory keeps everything
+
+
+def test_skills_respect_the_size_bound(tmp_path: Path) -> None:
+    for i in range(5):
+        (tmp_path / f"{i}.md").write_text(f"---\nname: s{i}\ndescription: d{i}\n---\n" + "b" * 100)
+    text = render_skills(tmp_path, max_chars=300)
+    assert "### s0" in text and "### s1" in text and "### s2" not in text
+    assert render_skills(SEED_DIR / "skills", 10_000).count("### ") == 2
