@@ -171,16 +171,40 @@ def resume(run: RunArg) -> None:
     _not_yet("resume", "evolution controller")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def show(run: RunArg, node: str) -> None:
-    """Show one node (arrives with the inspect views)."""
-    _not_yet("show", "inspect and export views")
+@app.command()
+def show(
+    run: RunArg,
+    node: Annotated[str, typer.Argument(help="Node id (a unique prefix is enough).")],
+    root: RootOpt = None,
+) -> None:
+    """Show one node: metadata, scores, cost, proposal, tamper flags and its patch."""
+    from dgm.archive import Archive
+    from dgm.render import node_view
+
+    with Archive.open(resolve_run(run, root)) as archive:
+        found = archive.node(node)
+        console.print(node_view(found, archive.patch(found.id), archive.results(found.id)))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def diff(run: RunArg, a: str, b: str) -> None:
-    """Code diff and task flips between two nodes (arrives with the inspect views)."""
-    _not_yet("diff", "inspect and export views")
+@app.command()
+def diff(
+    run: RunArg,
+    a: Annotated[str, typer.Argument(help="From this node.")],
+    b: Annotated[str, typer.Argument(help="To this node.")],
+    root: RootOpt = None,
+    stat: Annotated[bool, typer.Option("--flips-only", help="Only the task flips.")] = False,
+) -> None:
+    """Code diff between two nodes and the tasks that flipped (fixed, regressed) between them."""
+    from rich.syntax import Syntax
+
+    from dgm.archive import Archive
+    from dgm.render import flips_view
+
+    with Archive.open(resolve_run(run, root)) as archive:
+        if not stat:
+            text = archive.diff(a, b)
+            console.print(Syntax(text, "diff") if text else "(no code difference)")
+        console.print(flips_view(archive.flips(a, b)))
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

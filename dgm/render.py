@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import networkx as nx
 from rich.console import Group, RenderableType
+from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from dgm.archive.flips import Flip, Flips
 from dgm.archive.node import Node, NodeStatus
+from dgm.archive.result import TaskResult
 from dgm.archive.summary import RunSummary
 from dgm.doctor import Check
 from dgm.perf import PerfRow
@@ -156,4 +160,65 @@ def perf_table(rows: Sequence[PerfRow]) -> Table:
             row.operation, fmt(row.p50), fmt(row.p90), str(len(row.samples)),
             f"{row.ratio:.2f}x", f"{row.baseline} ({fmt(row.baseline_p50)})", target,
         )
+    return table
+
+
+def node_view(node: Node, patch: str, results: Sequence[TaskResult]) -> RenderableType:
+    """`dgm show`: metadata, scores, cost, proposal, tamper flags and the node's patch."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+
+    def row(label: str, value: str | Text) -> None:
+        # Proposals and reasons are model-written: never let rich read them as markup.
+        grid.add_row(label, value if isinstance(value, Text) else Text(value))
+    row("node", f"{node.id}  (commit {node.commit})")
+    row("parent", node.parent_id or "- (root)")
+    row("generation", str(node.generation))
+    row("created", node.created_at.isoformat(timespec="seconds"))
+    status = Text(str(node.status), style=STATUS_STYLE.get(node.status, ""))
+    if node.reason:
+        status.append(f"  ({node.reason})")
+    row("status", status)
+    for key, score in sorted(node.scores.items()):
+        errors = f", {score.errors} infra errors" if score.errors else ""
+        row(f"score {key}", f"{_score(score.value if score.graded else None)}  "
+                     f"({score.passed}/{score.graded} passed{errors})")
+    cost = node.cost
+    row("cost", f"${cost.dollars:.4f}, {cost.tokens:,} tokens, "
+                 f"{cost.cpu_seconds:.0f} CPU-s, {cost.wall_seconds:.0f} s wall")
+    proposal = node.proposal
+    row("proposal", f"[{proposal.mode or '-'}] {proposal.summary}")
+    if proposal.task_id:
+        row("diagnosed on", proposal.task_id)
+    for label, text in (("diagnosis", proposal.diagnosis), ("instruction", proposal.instruction)):
+        if text:
+            row(label, text)
+    tampered = sorted(r.task_id for r in results if r.tampered)
+    if tampered:
+        row("tampered", Text(", ".join(tampered), style="bold red"))
+    outcomes = Counter(str(r.outcome) for r in results)
+    if outcomes:
+        row("results", ", ".join(f"{n} {o}" for o, n in sorted(outcomes.items())))
+    parts: list[RenderableType] = [grid]
+    if patch:
+        parts += [Text("\npatch against parent:", style="bold"), Syntax(patch, "diff")]
+    return Group(*parts)
+
+
+def flips_view(flips: Flips) -> RenderableType:
+    """`dgm diff`: the tasks that changed verdict between two nodes."""
+    table = Table(title=f"task flips {flips.a} -> {flips.b}")
+    table.add_column("flip")
+    table.add_column("count", justify="right")
+    table.add_column("tasks")
+    styles = {Flip.fixed: "green", Flip.regressed: "red", Flip.invalid: "yellow"}
+    for kind in Flip:
+        tasks = flips.of(kind)
+        shown = ", ".join(tasks[:12]) + (f" ... (+{len(tasks) - 12})" if len(tasks) > 12 else "")
+        table.add_row(Text(str(kind), style=styles.get(kind, "")), str(len(tasks)),
+                      shown if kind in styles else "")
+    if flips.only_a or flips.only_b:
+        table.caption = (f"{len(flips.only_a)} task(s) ran only on {flips.a}, "
+                         f"{len(flips.only_b)} only on {flips.b}")
     return table

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dgm.archive import Archive
+from dgm.archive import Archive, NodeStatus, Outcome, Proposal, TaskResult
 from dgm.config import load_config
 from tests.conftest import populate
 
@@ -117,3 +117,24 @@ def test_perf_prints_archive_rows(tmp_path: Path) -> None:
         assert row["n"] >= 3 and 0 < row["p50"] <= row["p90"] and row["baseline_p50"] > 0
     unknown = dgm("perf", "--only", "nope", cwd=tmp_path)
     assert unknown.returncode == 1 and "unknown perf suite" in unknown.stderr
+
+
+def test_show_and_diff(tmp_path: Path, run_dir: tuple[Path, dict[str, str]]) -> None:
+    path, ids = run_dir
+    with Archive.open(path, writable=True) as archive:
+        archive.write_result(TaskResult(task_id="sneaky", node_id=ids["a1"], outcome=Outcome.failed,
+                                        tampered=True))
+        archive.set_status(ids["a1"], NodeStatus.evaluated, reason=None,
+                           proposal=Proposal(summary="[bold]use retries[/bold]", mode="self"))
+    shown = dgm("show", str(path), ids["a1"][:7], cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    out = shown.stdout
+    assert ids["a1"] in out and f"parent               {ids['a']}" in out
+    assert "[self] [bold]use retries[/bold]" in out  # model text is shown, never read as markup
+    assert "80.0%  (8/10 passed)" in out and "sneaky" in out and "-10" in out and "+40" in out
+    diffed = dgm("diff", str(path), ids["a"], ids["b"], cwd=tmp_path)
+    assert diffed.returncode == 0, diffed.stderr
+    assert "+20" in diffed.stdout
+    assert "regressed" in diffed.stdout and "repo/task-0" in diffed.stdout
+    missing = dgm("show", str(path), "ffffffff", cwd=tmp_path)
+    assert missing.returncode == 1 and "no node 'ffffffff'" in missing.stderr

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dgm._version import __version__
 from dgm.archive.events import Event, EventLog
 from dgm.archive.fsutil import atomic_write_text, is_temp_file, sweep_temp_files
+from dgm.archive.flips import Flips, compare
 from dgm.archive.gitstore import GitStore
 from dgm.archive.lineage import CladeStats, build_lineage, clade_stats
 from dgm.archive.lock import RunLock
@@ -390,6 +391,11 @@ class Archive:
         return folder / "llm.jsonl"
 
     # ----------------------------------------------------------------- views
+
+    def flips(self, a: str, b: str) -> Flips:
+        """Per-task flips from node a to node b over the tasks both ran (latest attempts)."""
+        first, second = self.node(a).id, self.node(b).id
+        return compare(first, self.results(first), second, self.results(second))
 
     def lineage(self) -> nx.DiGraph:
         """The lineage DiGraph (parent -> child; attribute 'node')."""
