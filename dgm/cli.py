@@ -100,13 +100,26 @@ def lineage(
     depth: Annotated[
         int | None, typer.Option("--depth", help="Show this many generations below each root.")
     ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write a self-contained interactive page.")
+    ] = None,
+    dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT.")] = None,
 ) -> None:
-    """Print the lineage tree of a run: id, status, score and proposal of every node."""
+    """Print the lineage tree of a run; or write it as an HTML page or Graphviz DOT."""
     from dgm.archive import Archive
-    from dgm.render import lineage_tree
 
     with Archive.open(resolve_run(run, root)) as archive:
-        console.print(lineage_tree(archive.lineage(), archive.primary_key(), depth))
+        if html is None and dot is None:
+            from dgm.render import lineage_tree
+
+            console.print(lineage_tree(archive.lineage(), archive.primary_key(), depth))
+            return
+        from dgm.lineage_page import render_dot, render_page
+
+        for target, render in ((html, render_page), (dot, render_dot)):
+            if target is not None:
+                target.write_text(render(archive), encoding="utf-8")
+                console.print(f"wrote {target} ({len(archive)} nodes)")
 
 
 @app.command()

@@ -182,6 +182,26 @@ class GitStore:
         """Unified diff from commit a to commit b."""
         return self._git("diff", "--no-color", "--no-ext-diff", a, b)
 
+    def patches(self, shas: list[str]) -> dict[str, str]:
+        """Each commit's patch against its parent, in one git process (a root's is empty)."""
+        if not shas:
+            return {}
+        out = self._git(
+            "diff-tree", "--stdin", "-p", "--no-color", "--no-ext-diff", "-r",
+            stdin="\n".join(shas) + "\n",
+        )
+        patches: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        wanted = set(shas)
+        for line in out.splitlines(keepends=True):
+            head = line.rstrip("\n")  # diff lines start with a space, +, - or @: never a bare sha
+            if len(head) == 40 and head in wanted and head not in patches:
+                current = patches.setdefault(head, [])
+                continue
+            if current is not None:
+                current.append(line)
+        return {sha: "".join(patches.get(sha, [])) for sha in shas}
+
     def files(self, sha: str) -> list[str]:
         """Paths in the commit's tree."""
         return self._git("ls-tree", "-r", "--name-only", sha).splitlines()
