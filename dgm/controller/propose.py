@@ -1,0 +1,82 @@
+"""Direct proposals: the controller's model rewrites files of the parent agent.
+
+The model answers with whole files (```file <path> blocks), not diffs: small models write whole
+files far more reliably than hunks with correct line counts. The files are written into a
+checkout of the parent, which then becomes the child's tree.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from dgm.controller.diagnose import Ask, Diagnosis, agent_summary
+
+FILE_BLOCK = re.compile(r"^```file[ \t]+([^\n`]+?)[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
+
+
+class ProposalError(RuntimeError):
+    """The model's reply held no usable file changes."""
+
+
+SYSTEM = (
+    "You are an expert Python engineer editing the source code of a coding agent. Apply the "
+    "requested change. Reply with every file you change, each as a block that starts with "
+    "```file <path relative to the agent root> and holds the complete new content of the file, "
+    "then ``` on its own line. Do not abbreviate any file. Keep the agent runnable: it must "
+    "still import and run from its command line."
+)
+
+
+def proposal_messages(agent_dir: Path, diagnosis: Diagnosis) -> list[dict[str, str]]:
+    """The conversation that asks for the edit."""
+    user = (
+        f"# Agent source\n{agent_summary(agent_dir)}\n\n# Change to make\n{diagnosis.summary}\n\n"
+        f"{diagnosis.instruction}\n\n# Why\n{diagnosis.diagnosis}\n\n"
+        "Reply with the changed files as ```file blocks."
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def parse_files(reply: str) -> dict[str, str]:
+    """Path -> new content for each ```file block in a reply."""
+    files: dict[str, str] = {}
+    for path, body in FILE_BLOCK.findall(reply):
+        files[path.strip().removeprefix("./")] = body
+    return files
+
+
+def apply_files(agent_dir: Path, files: dict[str, str]) -> list[str]:
+    """Write the files into agent_dir; refuse paths outside it; return the paths that changed."""
+    root = agent_dir.resolve()
+    changed = []
+    for rel, content in files.items():
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root) or ".git" in Path(rel).parts:
+            raise ProposalError(f"refusing to write {rel!r}: outside the agent's tree")
+        old = target.read_text() if target.is_file() else None
+        if old != content:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content)
+            changed.append(rel)
+    return changed
+
+
+def propose_direct(ask: Ask, agent_dir: Path, diagnosis: Diagnosis, attempts: int = 2) -> list[str]:
+    """Edit a checkout of the parent in place; return the changed paths (never empty)."""
+    messages = proposal_messages(agent_dir, diagnosis)
+    problem = ""
+    for _ in range(attempts):
+        reply = ask(messages)
+        files = parse_files(reply)
+        if not files:
+            problem = "the reply held no ```file blocks"
+        else:
+            changed = apply_files(agent_dir, files)
+            if changed:
+                return changed
+            problem = "the files in the reply are identical to the current ones"
+        messages = [*messages, {"role": "assistant", "content": reply},
+                    {"role": "user", "content": f"No change could be applied: {problem}. "
+                     "Reply with the complete changed files as ```file blocks."}]
+    raise ProposalError(f"no usable edit after {attempts} replies: {problem}")

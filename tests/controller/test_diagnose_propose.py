@@ -1,0 +1,106 @@
+"""Diagnosis and direct proposals with scripted model replies, garbage included."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from dgm.archive.result import Outcome, TaskResult
+from dgm.controller.diagnose import (
+    Diagnosis,
+    DiagnosisError,
+    agent_summary,
+    diagnose,
+    diagnosis_messages,
+    parse_diagnosis,
+    pick_failed_task,
+)
+from dgm.controller.propose import ProposalError, apply_files, parse_files, propose_direct
+
+GOOD = {"diagnosis": "The agent never ran the tests before submitting.",
+        "summary": "Run tests before submit",
+        "instruction": "In seed_agent/prompts/system.md, require running the tests first."}
+
+
+def scripted(*replies: str):
+    queue = list(replies)
+    seen: list[list[dict[str, str]]] = []
+
+    def ask(messages: list[dict[str, str]]) -> str:
+        seen.append(messages)
+        return queue.pop(0)
+
+    ask.seen = seen  # type: ignore[attr-defined]
+    return ask
+
+
+def result(task: str, outcome: Outcome, patch: str = "") -> TaskResult:
+    return TaskResult(task_id=task, node_id="n", outcome=outcome, patch=patch)
+
+
+def test_pick_failed_task_weights_empty_patches() -> None:
+    results = [result("ok", Outcome.passed), result("infra", Outcome.error),
+               result("empty", Outcome.failed), result("wrong", Outcome.failed, "diff")]
+    rng = random.Random(5)
+    picks = Counter(pick_failed_task(results, rng).task_id for _ in range(6000))
+    assert set(picks) == {"empty", "wrong"}  # never a pass, never an infrastructure error
+    assert 1.8 < picks["empty"] / picks["wrong"] < 2.2
+    assert pick_failed_task([result("ok", Outcome.passed)], rng) is None
+
+
+def test_parse_diagnosis_from_fences_and_prose() -> None:
+    assert parse_diagnosis(json.dumps(GOOD)).summary == GOOD["summary"]
+    fenced = f"Here you go:\n```json\n{json.dumps(GOOD)}\n```\nHope it helps."
+    assert parse_diagnosis(fenced).instruction == GOOD["instruction"]
+    with pytest.raises(ValueError, match="no valid JSON"):
+        parse_diagnosis("I think the agent is fine.")
+    with pytest.raises(ValueError, match="summary"):
+        parse_diagnosis(json.dumps({"diagnosis": GOOD["diagnosis"], "instruction": "x" * 20}))
+
+
+def test_diagnose_retries_garbage_then_gives_up() -> None:
+    ask = scripted("", "{not json", json.dumps(GOOD))
+    found = diagnose(ask, [{"role": "user", "content": "q"}])
+    assert found == Diagnosis(**GOOD)
+    assert "not usable" in ask.seen[1][-1]["content"]
+    with pytest.raises(DiagnosisError, match="no valid diagnosis after 3 replies"):
+        diagnose(scripted("a", "b", "c"), [{"role": "user", "content": "q"}])
+
+
+def test_diagnosis_prompt_shows_the_failure(tmp_path: Path) -> None:
+    (tmp_path / "agent.py").write_text("print('agent')\n")
+    (tmp_path / "data.bin").write_bytes(b"\xff\xfe")
+    code = agent_summary(tmp_path)
+    assert "--- agent.py\nprint('agent')" in code and "data.bin" not in code
+    failed = TaskResult(task_id="repo/t1", node_id="n", outcome=Outcome.failed, tests_failed=2)
+    messages = diagnosis_messages(code, "Fix the parser.", failed, "step 1: ls", "AssertionError")
+    text = messages[1]["content"]
+    for part in ("print('agent')", "repo/t1", "Fix the parser.", "empty patch", "step 1: ls",
+                 "AssertionError", "2 failed"):
+        assert part in text
+
+
+def test_direct_proposal_writes_whole_files(tmp_path: Path) -> None:
+    (tmp_path / "agent.py").write_text("STEPS = 5\n")
+    reply = "Sure.\n```file agent.py\nSTEPS = 10\n```\n```file ./skills/new.md\nbe careful\n```\n"
+    changed = propose_direct(scripted(reply), tmp_path, Diagnosis(**GOOD))
+    assert changed == ["agent.py", "skills/new.md"]
+    assert (tmp_path / "agent.py").read_text() == "STEPS = 10\n"
+    assert (tmp_path / "skills" / "new.md").read_text() == "be careful\n"
+
+
+def test_direct_proposal_refuses_escapes_and_no_ops(tmp_path: Path) -> None:
+    (tmp_path / "agent.py").write_text("X = 1\n")
+    with pytest.raises(ProposalError, match="outside the agent"):
+        apply_files(tmp_path, {"../evil.py": "x"})
+    with pytest.raises(ProposalError, match="outside the agent"):
+        apply_files(tmp_path, {".git/hooks/pre-commit": "x"})
+    ask = scripted("no blocks here", "```file agent.py\nX = 1\n```\n")
+    with pytest.raises(ProposalError, match="identical to the current ones"):
+        propose_direct(ask, tmp_path, Diagnosis(**GOOD))
+    assert "no ```file blocks" in ask.seen[1][-1]["content"]
+    assert parse_files("```file a.py\n```\n") == {"a.py": ""}
