@@ -220,10 +220,26 @@ def diff(
         console.print(flips_view(archive.flips(a, b)))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def export(run: RunArg) -> None:
-    """Build a wheel of a node (arrives with the inspect views)."""
-    _not_yet("export", "inspect and export views")
+@app.command()
+def export(
+    run: RunArg,
+    node: Annotated[str, typer.Argument(help="Node id, or 'best' (highest held-out score).")] = "best",
+    out: Annotated[Path, typer.Option("--out", help="Where to write the wheel and sdist.")] = Path("dist"),
+    name: Annotated[str | None, typer.Option(help="Distribution name (default dgm-agent-<id>).")] = None,
+    root: RootOpt = None,
+) -> None:
+    """Build a pip-installable wheel (and sdist) of a node, with a README from its lineage."""
+    from dgm.archive import Archive
+    from dgm.export import export_node
+
+    with Archive.open(resolve_run(run, root)) as archive:
+        with console.status("building the agent's wheel and sdist"):
+            built = export_node(archive, node, out, name)
+    for path in built:
+        console.print(f"wrote {path}")
+    wheel = next((p for p in built if p.suffix == ".whl"), None)
+    if wheel:
+        console.print(f"install it with: pip install {wheel}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -30,6 +30,7 @@ CORE_PACKAGES = {
     "networkx": "3.6.1",
     "typer": "0.29.1",
     "rich": "15.0.0",
+    "build": "1.6.1",
 }
 MIN_GIT = (2, 30)
 

@@ -182,6 +182,10 @@ class GitStore:
         """Unified diff from commit a to commit b."""
         return self._git("diff", "--no-color", "--no-ext-diff", a, b)
 
+    def diff_stat(self, a: str, b: str) -> str:
+        """`git diff --stat` from commit a to commit b."""
+        return self._git("diff", "--stat", "--no-color", a, b).strip()
+
     def patches(self, shas: list[str]) -> dict[str, str]:
         """Each commit's patch against its parent, in one git process (a root's is empty)."""
         if not shas:

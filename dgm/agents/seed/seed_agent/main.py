@@ -12,7 +12,15 @@ from seed_agent.model import Model, ModelError
 # Exit codes the runner relies on: done or out of steps are the agent's own outcome; 3 means
 # the model could not be reached, an infrastructure failure that must not count against it.
 EXIT_OK, EXIT_LIMIT, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
-AGENT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def default_skills() -> Path:
+    """skills/ next to the package in a source tree; inside the package once installed."""
+    beside = PACKAGE_DIR.parent / "skills"
+    if (PACKAGE_DIR.parent / "pyproject.toml").is_file() and beside.is_dir():
+        return beside
+    return PACKAGE_DIR / "skills"
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -23,7 +31,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     task.add_argument("--task-file", type=Path, help="file holding the task statement")
     parser.add_argument("--workdir", type=Path, default=Path.cwd(), help="repository to work in")
     parser.add_argument("--trajectory", type=Path, help="where to write the trajectory (JSON)")
-    parser.add_argument("--skills", type=Path, default=AGENT_ROOT / "skills",
+    parser.add_argument("--skills", type=Path, default=default_skills(),
                         help="folder of skills/*.md to load into the prompt")
     defaults = Settings()
     parser.add_argument("--max-steps", type=int, default=defaults.max_steps)
