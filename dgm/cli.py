@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -83,14 +84,38 @@ def init(
 
 
 @app.command()
-def status(run: RunArg, root: RootOpt = None) -> None:
-    """Node count, best node and score, spend and last event of a run."""
+def status(
+    run: RunArg,
+    root: RootOpt = None,
+    watch: Annotated[bool, typer.Option("--watch", help="Refresh live until Ctrl-C.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between refreshes.")] = 2.0,
+    refreshes: Annotated[
+        int | None, typer.Option(hidden=True, help="Stop after this many refreshes.")
+    ] = None,
+) -> None:
+    """Node count, best node and score, spend and last event of a run (--watch: live)."""
     from dgm.archive import Archive
     from dgm.archive.summary import summarize
-    from dgm.render import summary_view
+    from dgm.render import status_view, summary_view
 
-    with Archive.open(resolve_run(run, root)) as archive:
-        console.print(summary_view(summarize(archive)))
+    path = resolve_run(run, root)
+    with Archive.open(path) as archive:
+        if not watch:
+            console.print(summary_view(summarize(archive)))
+            return
+        from rich.live import Live
+
+        count = 0
+        # Read-only: the controller may be writing; every refresh re-reads nodes and events.
+        with Live(status_view(archive), console=console, auto_refresh=False) as live:
+            try:
+                while refreshes is None or count < refreshes:
+                    time.sleep(interval)
+                    archive.reload()
+                    live.update(status_view(archive), refresh=True)
+                    count += 1
+            except KeyboardInterrupt:
+                pass
 
 
 @app.command()

@@ -15,6 +15,7 @@ from rich.tree import Tree
 
 from dgm.archive.flips import Flip, Flips
 from dgm.archive.node import Node, NodeStatus
+from dgm.archive.run import Archive
 from dgm.archive.result import TaskResult
 from dgm.archive.summary import RunSummary
 from dgm.doctor import Check
@@ -74,6 +75,26 @@ def summary_view(summary: RunSummary) -> RenderableType:
                  "ignored", style="yellow"),
         )
     return table
+
+
+def status_view(archive: Archive, events: int = 8) -> RenderableType:
+    """`dgm status --watch`: the summary, the newest events and the newest nodes."""
+    from dgm.archive.summary import summarize
+
+    recent = Table(title="latest events", show_edge=False, box=None)
+    for column in ("#", "when", "event", "node", "details"):
+        recent.add_column(column)
+    for event in archive.events.tail(events):
+        details = " ".join(f"{k}={v}" for k, v in event.data.items())
+        recent.add_row(str(event.seq), _ago(event.ts), event.kind, event.node or "",
+                       Text(details[:80]))
+    newest = Table(title="newest nodes", show_edge=False, box=None)
+    newest.add_column("node")
+    key = archive.primary_key()
+    for node in archive.nodes()[-5:][::-1]:
+        newest.add_row(node_label(node, key))
+    stamp = Text(f"refreshed {datetime.now(UTC).strftime('%H:%M:%S')} UTC", style="dim")
+    return Group(summary_view(summarize(archive)), Text(""), recent, Text(""), newest, stamp)
 
 
 def node_label(node: Node, key: str) -> Text:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,20 @@ def test_show_and_diff(tmp_path: Path, run_dir: tuple[Path, dict[str, str]]) -> 
     assert "regressed" in diffed.stdout and "repo/task-0" in diffed.stdout
     missing = dgm("show", str(path), "ffffffff", cwd=tmp_path)
     assert missing.returncode == 1 and "no node 'ffffffff'" in missing.stderr
+
+
+def test_status_watch_follows_a_live_run(tmp_path: Path, run_dir: tuple[Path, dict[str, str]]) -> None:
+    path, ids = run_dir
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dgm.cli", "status", str(path), "--watch", "--interval", "0.3",
+         "--refreshes", "12"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, COLUMNS="200"),
+    )
+    time.sleep(1.5)
+    with Archive.open(path, writable=True) as archive:  # the "controller" writes meanwhile
+        added = archive.add_child(ids["a1"], tree=path.parent.parent / "seed",
+                                  proposal=Proposal(summary="written while watched"))
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "latest events" in out and added.id in out and "written while watched" in out
