@@ -16,6 +16,7 @@ from dgm.archive.config import ArchiveConfig
 from dgm.bench.config import BenchmarkConfig
 from dgm.controller.config import BudgetConfig, SelectionConfig
 from dgm.errors import ConfigError
+from dgm.executor import ExecutorConfig
 from dgm.llm.config import LLMConfig
 from dgm.sandbox.config import SandboxConfig
 from dgm.skills.config import SkillsConfig
@@ -36,6 +37,7 @@ class RunConfig(ConfigModel):
     selection: SelectionConfig = Field(default_factory=SelectionConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
 
 
 SECTION_DOCS = {
@@ -46,6 +48,7 @@ SECTION_DOCS = {
     "selection": "How parents are selected each generation.",
     "budget": "Budgets: the run stops cleanly at the first one exhausted.",
     "skills": "Skill library and its GRASP regression-budget gate.",
+    "executor": "Where evaluations run, and how many at once.",
 }
 
 
