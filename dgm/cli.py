@@ -13,6 +13,8 @@ from rich.console import Console
 
 from dgm.config import DEFAULT_CONFIG_NAME, RunConfig, dump_config, load_config
 from dgm.errors import DgmError, NotAvailableError
+from dgm.llm.cli import models_app
+from dgm.llm.cli import serve as llm_serve
 
 app = typer.Typer(
     name="dgm",
@@ -24,6 +26,7 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks: list, validate, run, fetch.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(models_app, name="models")
 
 console = Console()
 err_console = Console(stderr=True)
@@ -267,10 +270,7 @@ def export(
         console.print(f"install it with: pip install {wheel}")
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def serve(model: str) -> None:
-    """Serve a model with vLLM on a GPU machine (arrives with the LLM layer)."""
-    _not_yet("serve", "LLM layer")
+app.command("serve")(llm_serve)
 
 
 @bench_app.command("list", context_settings={"allow_extra_args": True})

@@ -17,14 +17,19 @@ class LLMConfig(ConfigModel):
         "local/qwen2.5-coder-1.5b-instruct",
         description=(
             "Controller model in litellm form: 'anthropic/...', 'openai/...', "
-            "'hosted_vllm/<name>' with api_base, or 'local/<name>' for the embedded CPU model."
+            "'hosted_vllm/<name>' with api_base, or 'local/<name>' for the embedded CPU model "
+            "(installed by `dgm models install`)."
         ),
     )
     agent_model: str | None = Field(
         None, description="Model the agents call through the proxy. Unset: same as model."
     )
     api_base: str | None = Field(
-        None, description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp, ...)."
+        None,
+        description=(
+            "Base URL of an OpenAI-compatible server (vLLM, llama.cpp, a gateway), e.g. "
+            "'http://gpu-host:8000/v1'; used for every model except local/ ones."
+        ),
     )
     api_key_env: str | None = Field(
         None,
@@ -46,6 +51,37 @@ class LLMConfig(ConfigModel):
     timeout_s: float = Field(600.0, gt=0, description="Seconds before one call is abandoned.")
     max_retries: int = Field(
         4, ge=0, description="Retries on rate limits, timeouts, 5xx and empty replies."
+    )
+    retry_backoff_s: float = Field(
+        1.0, ge=0, description="First retry waits about this long; each next one twice as long."
+    )
+    input_price_per_mtok: float | None = Field(
+        None, ge=0,
+        description=(
+            "US dollars per million prompt tokens, used for every model instead of litellm's "
+            "price table (set it for a paid self-hosted endpoint). Unset: litellm's price; "
+            "local/ models cost 0."
+        ),
+    )
+    output_price_per_mtok: float | None = Field(
+        None, ge=0, description="US dollars per million reply tokens (see input_price_per_mtok)."
+    )
+    node_max_tokens: int | None = Field(
+        None, gt=0,
+        description=(
+            "Most tokens (prompt plus reply) one node's agent may spend through the proxy; "
+            "past it the proxy answers HTTP 429. Unset: unlimited."
+        ),
+    )
+    node_max_dollars: float | None = Field(
+        None, gt=0,
+        description="Most US dollars one node's agent may spend through the proxy. Unset: unlimited.",
+    )
+    local_threads: int | None = Field(
+        None, gt=0, description="CPU threads of the embedded local model. Unset: all cores."
+    )
+    local_context: int = Field(
+        8192, ge=512, description="Context window (tokens) of the embedded local model."
     )
     cassette: Path | None = Field(
         None, description="JSONL file of recorded calls (see cassette_mode)."
