@@ -13,8 +13,10 @@ node's log. Everything that leaves the proxy, toward the agent or the log, has k
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import socket
 import os
 import socketserver
 import stat
@@ -133,7 +135,7 @@ class NodeProxy:
         # host users from reaching the socket by path.
         path.chmod(0o666)
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
             name=f"dgm-llm-proxy-{self.node_id}", daemon=True,
         )
         self._thread.start()
@@ -228,6 +230,40 @@ class NodeProxy:
             return self._requests
 
 
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """http.client over a unix socket (what a stdlib-only agent uses to reach the proxy)."""
+
+    def __init__(self, path: str | Path, timeout: float = 600.0) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = str(path)
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.unix_path)
+        self.sock = sock
+
+
+def request(
+    socket_path: str | Path, method: str, path: str, body: Any = None, *, timeout: float = 600.0
+) -> tuple[int, Any]:
+    """One HTTP request to a proxy socket; returns (status, parsed JSON or raw text)."""
+    conn = UnixHTTPConnection(socket_path, timeout)
+    try:
+        data = None if body is None else (body if isinstance(body, bytes) else
+                                          json.dumps(body).encode())
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        conn.request(method, path, data, headers)
+        response = conn.getresponse()
+        raw = response.read()
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(raw)
+    except ValueError:
+        return response.status, raw.decode(errors="replace")
+
+
 class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     """A threaded HTTP server on a unix socket; each connection gets its own thread."""
 
@@ -259,8 +295,11 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("proxy %s: " + format, self.server.proxy.node_id, *args)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        # Malformed HTTP: answer in JSON like every other error, then close.
+        # Malformed HTTP: answer in JSON like every other error, then close. An unparsable
+        # request line leaves the version at HTTP/0.9, which would suppress the status line.
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"
         error = ProxyError(code, "invalid_request_error", message or explain or "bad request")
         self._send_json(code, error.body())
 
@@ -307,24 +346,26 @@ class _Handler(BaseHTTPRequestHandler):
             entry.update(status=exc.status, error=str(exc), error_type=exc.kind)
             if isinstance(body, dict):
                 entry["messages"] = body.get("messages")
-            if exc.kind != "disconnected":
-                self._send_json(exc.status, exc.body())
             entry["latency_s"] = round(time.perf_counter() - start, 4)
             proxy.write_log(entry)
+            if exc.kind != "disconnected":
+                self._send_json(exc.status, exc.body())
             return
         entry.update(
             status=200, messages=body.get("messages"), params=params, reply=completion.text,
             finish_reason=completion.finish_reason, usage=completion.usage.model_dump(),
             attempts=completion.attempts, replayed=completion.replayed,
         )
+        # Logged before the reply goes out, so whoever saw the reply can read its log line.
+        entry["latency_s"] = round(time.perf_counter() - start, 4)
+        proxy.write_log(entry)
         if body.get("stream"):
             delivered = self._send_stream(completion)
         else:
             delivered = self._send_json(200, completion.response)
-        if not delivered:
-            entry["client_disconnected"] = True  # the tokens were spent all the same
-        entry["latency_s"] = round(time.perf_counter() - start, 4)
-        proxy.write_log(entry)
+        if not delivered:  # the tokens were spent all the same
+            proxy.write_log({"node": proxy.node_id, "request": number,
+                             "client_disconnected": True})
 
     def _read_body(self) -> Any:
         path = self.path.split("?", 1)[0].rstrip("/")
