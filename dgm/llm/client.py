@@ -284,7 +284,7 @@ class LLMClient:
                 return Completion(
                     text=text, model=model, finish_reason=finish, response=dict(response),
                     usage=Usage(prompt_tokens=prompt, completion_tokens=completion,
-                                cost_usd=cost, priced=priced),
+                                dollars=cost, priced=priced),
                     attempts=attempt, latency_s=time.perf_counter() - start,
                 )
             if attempt < attempts:

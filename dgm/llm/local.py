@@ -105,25 +105,35 @@ class LocalServer:
         return self
 
     def _read_address(self) -> str:
+        """The address the child prints once loaded; other stdout lines (library chatter) skipped."""
         assert self._process is not None and self._process.stdout is not None
-        found: list[bytes] = []
-        reader = threading.Thread(
-            target=lambda: found.append(self._process.stdout.readline()),  # type: ignore[union-attr]
-            daemon=True,
-        )
+        stdout = self._process.stdout
+        found: list[str] = []
+
+        def scan() -> None:
+            for line in stdout:
+                try:
+                    found.append(str(json.loads(line)["address"]))
+                    return
+                except (ValueError, KeyError, TypeError):
+                    continue
+
+        reader = threading.Thread(target=scan, daemon=True)
         reader.start()
         reader.join(self.startup_timeout_s)
-        line = found[0] if found else b""
-        try:
-            return str(json.loads(line)["address"])
-        except (ValueError, KeyError, TypeError):
-            code = self._process.poll()
-            why = f"exited with {code}" if code is not None else (
-                f"not ready after {self.startup_timeout_s:.0f} s")
-            raise LocalServerError(
-                f"local model server {why}; see {self.log_path or 'its stderr'}"
-                + self._log_tail()
-            ) from None
+        if found:
+            return found[0]
+        code = self._process.poll()
+        if code is None and not reader.is_alive():  # stdout closed: the child is exiting
+            try:
+                code = self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        why = f"exited with {code}" if code is not None else (
+            f"not ready after {self.startup_timeout_s:.0f} s")
+        raise LocalServerError(
+            f"local model server {why}; see {self.log_path or 'its stderr'}" + self._log_tail()
+        )
 
     def _wait_healthy(self) -> None:
         deadline = time.monotonic() + self.startup_timeout_s

@@ -69,8 +69,8 @@ class NodeBudget:
         """Raise BudgetExhaustedError when either budget is used up."""
         if self.tokens is not None and spent.total_tokens >= self.tokens:
             raise BudgetExhaustedError("tokens", self.tokens, spent.total_tokens)
-        if self.dollars is not None and spent.cost_usd >= self.dollars:
-            raise BudgetExhaustedError("dollars", self.dollars, round(spent.cost_usd, 6))
+        if self.dollars is not None and spent.dollars >= self.dollars:
+            raise BudgetExhaustedError("dollars", self.dollars, round(spent.dollars, 6))
 
 
 class ProxyError(Exception):

@@ -6,6 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dgm.archive.node import Cost
 from dgm.errors import DgmError
 
 Message = dict[str, Any]  # one OpenAI chat message: {"role": ..., "content": ...}
@@ -18,7 +19,7 @@ class Usage(BaseModel):
 
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    dollars: float = 0.0
     # False when no price was known for the model (the cost then counts as 0).
     priced: bool = True
 
@@ -27,11 +28,16 @@ class Usage(BaseModel):
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
 
+    def to_cost(self) -> Cost:
+        """The same spend as the archive records it on a node."""
+        return Cost(prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens,
+                    dollars=self.dollars)
+
     def __add__(self, other: Usage) -> Usage:
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
-            cost_usd=self.cost_usd + other.cost_usd,
+            dollars=self.dollars + other.dollars,
             priced=self.priced and other.priced,
         )
 

@@ -46,7 +46,7 @@ def test_round_trip_is_identical_and_free(tmp_path: Path) -> None:
     assert [r.fingerprint() for r in replayed] == [r.fingerprint() for r in recorded]
     assert [r.text for r in replayed] == ["A", "B", "C"]  # same question, answers in order
     assert all(r.replayed for r in replayed)
-    assert replayer.totals == recorder.totals and replayer.totals.cost_usd > 0
+    assert replayer.totals == recorder.totals and replayer.totals.dollars > 0
     assert len(path.read_text().splitlines()) == 3  # one line a call, retries not recorded
 
 

@@ -18,7 +18,7 @@ def test_reply_text_usage_and_response_shape(make_client) -> None:
                                                              "completion_tokens": 3})
     done = client.complete(user("question"), temperature=0.5)
     assert done.text == "the answer" and done.model == "scripted/test"
-    assert done.usage == Usage(prompt_tokens=12, completion_tokens=3, cost_usd=0.0)
+    assert done.usage == Usage(prompt_tokens=12, completion_tokens=3, dollars=0.0)
     assert done.response["choices"][0]["message"]["content"] == "the answer"
     assert done.attempts == 1 and not done.replayed
     # Config defaults are sent unless the call overrides them.
@@ -124,9 +124,9 @@ def test_accounting_sums_tokens_and_dollars(make_client) -> None:
         "prompt_tokens": 1000, "completion_tokens": 200, "price_per_mtok": (3.0, 15.0)})
     first = client.complete(user("a"))
     client.complete(user("b"))
-    assert first.usage.cost_usd == pytest.approx(0.003 + 0.003)
+    assert first.usage.dollars == pytest.approx(0.003 + 0.003)
     assert client.totals.prompt_tokens == 2000 and client.totals.completion_tokens == 400
-    assert client.totals.cost_usd == pytest.approx(0.012) and client.calls == 2
+    assert client.totals.dollars == pytest.approx(0.012) and client.calls == 2
 
 
 def test_config_prices_override_the_backend_and_unknown_prices_are_flagged(make_client) -> None:
@@ -134,13 +134,13 @@ def test_config_prices_override_the_backend_and_unknown_prices_are_flagged(make_
                                                  "completion_tokens": 1_000_000,
                                                  "price_per_mtok": None})
     done = client.complete(user("q"))
-    assert done.usage.cost_usd == 0.0 and done.usage.priced is False
+    assert done.usage.dollars == 0.0 and done.usage.priced is False
     client, _ = make_client(["r"], input_price_per_mtok=0.5, output_price_per_mtok=2.0,
                             model_kwargs={"prompt_tokens": 2_000_000,
                                           "completion_tokens": 1_000_000,
                                           "price_per_mtok": None})
     done = client.complete(user("q"))
-    assert done.usage.cost_usd == pytest.approx(3.0) and done.usage.priced
+    assert done.usage.dollars == pytest.approx(3.0) and done.usage.priced
 
 
 def test_totals_are_exact_under_concurrent_calls(make_client) -> None:
@@ -167,7 +167,7 @@ def test_litellm_backend_end_to_end_offline() -> None:
                        environ={"OPENAI_API_KEY": "sk-test-offline-000000"})
     done = client.complete(user("hi"), mock_response="hello from litellm")
     assert done.text == "hello from litellm"
-    assert done.usage.total_tokens > 0 and done.usage.priced and done.usage.cost_usd > 0
+    assert done.usage.total_tokens > 0 and done.usage.priced and done.usage.dollars > 0
     # litellm's own exception types are classified and retried like any provider error.
     import litellm
 
@@ -176,3 +176,16 @@ def test_litellm_backend_end_to_end_offline() -> None:
     with pytest.raises(LLMInfraError, match="RateLimitError"):
         flaky.complete(user("hi"), mock_response=litellm.RateLimitError(
             "slow down", llm_provider="openai", model="gpt-4o-mini"))
+
+
+def test_importing_the_llm_layer_does_not_import_litellm() -> None:
+    """litellm costs seconds to import (and may reach the network): only a real call loads it."""
+    import subprocess
+    import sys
+
+    code = ("import sys, dgm.cli, dgm.llm.client, dgm.llm.proxy, dgm.llm.local, dgm.llm.doctor; "
+            "from dgm.llm import open_client; print('litellm' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"

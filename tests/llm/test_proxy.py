@@ -90,7 +90,7 @@ def test_dollar_budget(make_client, start_proxy) -> None:
                 for _ in range(4)]
     assert [s for s, _ in statuses] == [200, 200, 200, 429]
     assert statuses[3][1]["error"]["budget"] == "dollars"
-    assert proxy.usage.cost_usd == pytest.approx(3.0)
+    assert proxy.usage.dollars == pytest.approx(3.0)
 
 
 def test_budget_from_config(make_client) -> None:
