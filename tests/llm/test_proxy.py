@@ -265,3 +265,20 @@ def test_socket_permissions_stale_socket_and_cleanup(make_client, socket_dir) ->
     with pytest.raises(LLMError, match="too long"):
         NodeProxy(client, socket_dir / ("x" * 120), node_id="n").start()
     assert os.path.exists(path)
+
+
+def test_keep_alive_connection_serves_several_requests(make_client, start_proxy) -> None:
+    from dgm.llm.proxy import UnixHTTPConnection
+
+    client, model = make_client(lambda m: "again")
+    proxy = start_proxy(client)
+    conn = UnixHTTPConnection(proxy.socket_path, timeout=10)
+    try:
+        for _ in range(3):
+            conn.request("POST", CHAT, json.dumps({"messages": user("q")}),
+                         {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            assert response.status == 200 and b"again" in response.read()
+    finally:
+        conn.close()
+    assert model.calls == 3 and proxy.requests == 3

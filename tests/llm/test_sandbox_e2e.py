@@ -72,7 +72,9 @@ def test_agent_in_bwrap_solves_a_task_through_the_proxy_without_a_key(
     client = LLMClient(LLMConfig(model="anthropic/claude-sonnet-4-5"), backend=model)
     proxy = NodeProxy(client, socket_dir / f"{root.id}.sock", node_id=root.id,
                       budget=NodeBudget(tokens=10_000), log=lambda: archive.llm_log_path(root.id))
-    argv = [sys.executable, "-m", "seed_agent", "--task", "Fix add() in calc.py.",
+    # The base interpreter (a venv's python lives outside what the sandbox binds).
+    python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    argv = [str(python), "-m", "seed_agent", "--task", "Fix add() in calc.py.",
             "--workdir", "/work", "--trajectory", "/out/trajectory.json"]
     with proxy:
         done = subprocess.run(bwrap_command(work, out, proxy.socket_path, argv),
