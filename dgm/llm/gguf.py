@@ -84,7 +84,7 @@ class _Reader:
             raise GGUFError(f"string of {length} bytes in a {self.size}-byte file: corrupt")
         return self.take(length).decode("utf-8", errors="replace")
 
-    def value(self, kind: int, keep: bool = True) -> Any:
+    def value(self, kind: int) -> Any:
         if kind == _STRING:
             return self.string()
         if kind == _ARRAY:
@@ -96,8 +96,9 @@ class _Reader:
                 if self.handle.tell() > self.size:
                     raise GGUFError("array runs past the end of the file")
                 return f"<array of {n}>"
-            items = [self.value(item_kind, keep=False) for _ in range(n)]
-            return f"<array of {len(items)}>"
+            for _ in range(n):  # strings or nested arrays: walked, not kept
+                self.value(item_kind)
+            return f"<array of {n}>"
         if kind not in _SCALARS:
             raise GGUFError(f"unknown metadata value type {kind}: corrupt or newer GGUF")
         return self.scalar(_SCALARS[kind])

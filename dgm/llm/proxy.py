@@ -206,6 +206,10 @@ class NodeProxy:
         except LLMError as exc:
             # Unreachable model, empty replies, refused host key: infrastructure, never the agent.
             raise ProxyError(502, "upstream_error", f"{type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # a bug of ours must still give the agent an answer and a log line
+            log.exception("dgm llm proxy %s: unexpected error", self.node_id)
+            raise ProxyError(500, "proxy_error", f"internal proxy error: {type(exc).__name__}: "
+                                                 f"{exc}") from None
         with self._lock:
             self._usage = self._usage + completion.usage
         return params, completion

@@ -282,3 +282,18 @@ def test_keep_alive_connection_serves_several_requests(make_client, start_proxy)
     finally:
         conn.close()
     assert model.calls == 3 and proxy.requests == 3
+
+
+def test_an_internal_error_still_gets_a_json_answer_and_a_log_line(
+    make_client, start_proxy, tmp_path, monkeypatch
+) -> None:
+    client, _ = make_client(["unused"])
+    proxy = start_proxy(client, log=tmp_path / "l.jsonl")
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyError("bug")
+
+    monkeypatch.setattr(client, "complete", broken)
+    status, body = request(proxy.socket_path, "POST", CHAT, {"messages": user("q")})
+    assert status == 500 and body["error"]["type"] == "proxy_error"
+    assert log_lines(tmp_path / "l.jsonl")[0]["status"] == 500
