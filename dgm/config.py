@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError
 from dgm._model import ConfigModel
 from dgm.archive.config import ArchiveConfig
 from dgm.bench.config import BenchmarkConfig
-from dgm.controller.config import BudgetConfig, SelectionConfig
+from dgm.controller.config import BudgetConfig, ControllerConfig, SelectionConfig
 from dgm.errors import ConfigError
 from dgm.executor import ExecutorConfig
 from dgm.llm.config import LLMConfig
@@ -34,6 +34,7 @@ class RunConfig(ConfigModel):
     llm: LLMConfig = Field(default_factory=LLMConfig)
     sandbox: SandboxConfig = Field(default_factory=SandboxConfig)
     benchmark: BenchmarkConfig = Field(default_factory=BenchmarkConfig)
+    controller: ControllerConfig = Field(default_factory=ControllerConfig)
     selection: SelectionConfig = Field(default_factory=SelectionConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     skills: SkillsConfig = Field(default_factory=SkillsConfig)
@@ -45,6 +46,7 @@ SECTION_DOCS = {
     "llm": "Language models: the controller's, and the one agents reach through the host proxy.",
     "sandbox": "Sandboxes that run untrusted agent code and tests.",
     "benchmark": "The benchmark children are judged on, and its splits.",
+    "controller": "How each child is proposed and validated.",
     "selection": "How parents are selected each generation.",
     "budget": "Budgets: the run stops cleanly at the first one exhausted.",
     "skills": "Skill library and its GRASP regression-budget gate.",

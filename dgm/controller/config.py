@@ -32,3 +32,24 @@ class BudgetConfig(ConfigModel):
     max_wall_hours: float | None = Field(12.0, gt=0, description="Most hours of wall-clock time.")
     max_cpu_hours: float | None = Field(None, gt=0, description="Most CPU-hours in sandboxes.")
     max_nodes: int | None = Field(100, gt=0, description="Most agents created, the root included.")
+
+
+class ControllerConfig(ConfigModel):
+    """How each child is proposed and validated."""
+
+    mode: Literal["direct", "self"] = Field(
+        "direct",
+        description=(
+            "'direct': the controller's model rewrites the parent's files; 'self': the parent "
+            "agent edits its own source in a sandbox (DGM's self-modification)."
+        ),
+    )
+    infra_retries: int = Field(
+        2, ge=0, description="Re-runs of a task whose attempt failed for infrastructure reasons."
+    )
+    diagnosis_attempts: int = Field(
+        3, gt=0, description="Replies asked of the model before a diagnosis counts as failed."
+    )
+    report_heldout: bool = Field(
+        True, description="Score the root and the best node on the held-out split at the end."
+    )

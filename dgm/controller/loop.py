@@ -1,0 +1,258 @@
+"""The evolution loop: select parents, diagnose, propose, create the child, smoke-test, evaluate.
+
+Every step is bracketed by events in the run's log, and every decision is derived from what the
+archive holds, so a run killed at any point resumes where it was: pending nodes finish their
+evaluation (skipping tasks that already have a verdict) and the loop carries on.
+"""
+
+from __future__ import annotations
+
+import random
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from dgm.archive.node import Cost, Node, NodeStatus, Proposal, score_key
+from dgm.archive.run import Archive
+from dgm.config import RunConfig
+from dgm.controller.budget import Usage, exhausted
+from dgm.controller.diagnose import (
+    DiagnosisError,
+    agent_summary,
+    diagnose,
+    diagnosis_messages,
+    pick_failed_task,
+)
+from dgm.controller.evaluation import NodeEvaluator
+from dgm.controller.propose import ProposalError, propose_direct
+from dgm.controller.selection import NoEligibleParentError, make_selector
+from dgm.controller.services import Reply, Services
+from dgm.controller.staging import plan_tiers, task_order
+from dgm.errors import PatchError
+
+DEFAULT_TIERS = (10, 50)
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended."""
+
+    reason: str
+    steps: int
+    nodes: int
+
+
+class Controller:
+    """Runs (or resumes) the evolution of one archive."""
+
+    def __init__(self, archive: Archive, services: Services, config: RunConfig,
+                 on_event: Callable[[str, dict], None] | None = None) -> None:
+        self.archive = archive
+        self.services = services
+        self.config = config
+        self.lock = threading.Lock()
+        self.on_event = on_event or (lambda kind, data: None)
+        self.nodes = NodeEvaluator(archive, services.evaluator, self.lock,
+                                   config.controller.infra_retries)
+        bench = config.benchmark
+        self.train_key = score_key(bench.name, bench.train_split)
+        self.heldout_key = score_key(bench.name, bench.heldout_split)
+        train = services.tasks.task_ids(bench.train_split)
+        if not train:
+            raise ValueError(f"benchmark {bench.name!r} has no tasks in split {bench.train_split!r}")
+        self.tiers = plan_tiers(task_order(train, config.selection.seed),
+                                bench.tiers or list(DEFAULT_TIERS))
+        self._session_start = time.monotonic()
+        self._earlier_wall = self._previous_sessions_wall()
+
+    # ----------------------------------------------------------------- bookkeeping
+
+    def _event(self, kind: str, node: str | None = None, **data: object) -> None:
+        with self.lock:
+            self.archive.events.append(kind, node=node, **data)
+        self.on_event(kind, {"node": node, **data})
+
+    def _previous_sessions_wall(self) -> float:
+        """Wall time of earlier sessions: from each session's start to its last event."""
+        total, start, last = 0.0, None, None
+        for event in self.archive.events:
+            if event.kind == "session_started":
+                if start is not None and last is not None:
+                    total += (last - start).total_seconds()
+                start = event.ts
+            last = event.ts
+        if start is not None and last is not None:
+            total += (last - start).total_seconds()
+        return total
+
+    def usage(self) -> Usage:
+        """What the run has consumed, all sessions included."""
+        with self.lock:
+            cost, count = self.archive.spend(), len(self.archive)
+        wall = self._earlier_wall + time.monotonic() - self._session_start
+        return Usage.from_cost(cost, nodes=count, wall_seconds=wall)
+
+    # ----------------------------------------------------------------- the run
+
+    def run(self, seed_tree: Path, max_steps: int | None = None) -> RunOutcome:
+        """Evolve until a budget (or max_steps steps in the whole run) is reached; say why."""
+        self._event("session_started", resumed=len(self.archive) > 0)
+        root = self.archive.root or self._add_root(seed_tree)
+        self._finish_pending()
+        root = self.archive.node(root.id)
+        if root.status == NodeStatus.pending:
+            self._validate(root, parent_rate=None)
+        steps = sum(1 for e in self.archive.events if e.kind == "step_started")
+        while True:
+            reason = exhausted(self.config.budget, self.usage())
+            if reason is None and max_steps is not None and steps >= max_steps:
+                reason = f"max_steps reached ({max_steps})"
+            if reason is None and self.archive.node(root.id).status != NodeStatus.evaluated:
+                reason = f"the seed agent failed its smoke test: {self.archive.node(root.id).reason}"
+            if reason:
+                break
+            rng = random.Random(f"{self.config.selection.seed}:{steps}")
+            try:
+                parents = make_selector(self.config.selection, rng).choose(
+                    self.archive, self.config.selection.parents_per_generation)
+            except NoEligibleParentError as exc:
+                reason = str(exc)
+                break
+            self._event("step_started", step=steps, parents=[p.id for p in parents])
+            with ThreadPoolExecutor(max_workers=len(parents)) as pool:
+                list(pool.map(lambda job: self._child(*job),
+                              [(p, random.Random(f"{rng.random()}:{i}")) for i, p in
+                               enumerate(parents)]))
+            self._event("step_finished", step=steps)
+            steps += 1
+        if self.config.controller.report_heldout:
+            self._score_heldout()
+        self._event("run_stopped", reason=reason)
+        return RunOutcome(reason=reason, steps=steps, nodes=len(self.archive))
+
+    def _add_root(self, seed_tree: Path) -> Node:
+        with self.lock:
+            root = self.archive.add_root(seed_tree)
+        self._event("root_added", node=root.id)
+        return root
+
+    def _finish_pending(self) -> None:
+        """Resume: nodes left pending by a killed run are validated again (results kept)."""
+        for node in self.archive.nodes():
+            if node.status == NodeStatus.pending and node.parent_id is not None:
+                parent = self.archive.node(node.parent_id)
+                self._event("node_resumed", node=node.id)
+                self._validate(node, parent_rate=parent.score(self.train_key))
+
+    def _validate(self, node: Node, parent_rate: float | None) -> None:
+        """Smoke test, then staged evaluation; sets the node's final status."""
+        self._event("smoke_started", node=node.id)
+        problem = self.services.evaluator.smoke(node)
+        self._event("smoke_finished", node=node.id, ok=problem is None)
+        if problem is not None:
+            with self.lock:
+                self.archive.set_status(node.id, NodeStatus.smoke_failed, reason=problem)
+            return
+        cut = self.nodes.staged(node, self.tiers, self.train_key, parent_rate)
+        with self.lock:
+            latest = self.archive.node(node.id)
+            self.archive.set_status(
+                node.id, NodeStatus.evaluated,
+                reason="stopped early: could not beat its parent" if cut else None,
+                scores=latest.scores)
+        self._event("node_evaluated", node=node.id, score=self.archive.node(node.id).score(
+            self.train_key), cut=cut)
+
+    # ----------------------------------------------------------------- one child
+
+    def _child(self, parent: Node, rng: random.Random) -> None:
+        """Diagnose a failure of the parent, make the child, validate it."""
+        with self.lock:
+            results = self.archive.results(parent.id)
+        failed = pick_failed_task([r for r in results if r.split == self.config.benchmark.train_split],
+                                  rng)
+        if failed is None:
+            self._event("parent_skipped", node=parent.id, why="no failed training task")
+            return
+        self._event("diagnosis_started", node=parent.id, task=failed.task_id)
+        cost = Cost()
+
+        def ask(messages: list[dict[str, str]]) -> str:
+            nonlocal cost
+            reply: Reply = self.services.ask(messages)
+            cost = cost + reply.cost
+            return reply.text
+
+        with tempfile.TemporaryDirectory(prefix="dgm-parent-") as tmp:
+            tree = self.archive.git.checkout(parent.commit, Path(tmp) / "agent")
+            try:
+                diagnosis = diagnose(ask, self._diagnosis_prompt(parent, tree, failed),
+                                     self.config.controller.diagnosis_attempts)
+            except DiagnosisError as exc:
+                self._event("proposal_failed", node=parent.id, why=str(exc), stage="diagnosis")
+                return
+            proposal = diagnosis.to_proposal(failed.task_id, self.config.controller.mode)
+            child = self._make_child(parent, tree, diagnosis, proposal, ask)
+        if child is None:
+            return
+        with self.lock:
+            child = self.archive.add_cost(child.id, cost)
+        self._event("child_created", node=child.id, parent=parent.id)
+        if child.status == NodeStatus.pending:
+            self._validate(child, parent_rate=parent.score(self.train_key))
+
+    def _diagnosis_prompt(self, parent: Node, tree: Path, failed) -> list[dict[str, str]]:  # noqa: ANN001
+        logs = {}
+        for name in ("trajectory", "test"):
+            found = self.archive.log_path(parent.id, failed.task_id, failed.attempt, name)
+            logs[name] = found.read_text(errors="replace") if found.exists() else ""
+        return diagnosis_messages(agent_summary(tree), self.services.tasks.statement(
+            failed.task_id), failed, logs["trajectory"], logs["test"])
+
+    def _make_child(self, parent: Node, tree: Path, diagnosis, proposal: Proposal,  # noqa: ANN001
+                    ask: Callable[[list[dict[str, str]]], str]) -> Node | None:
+        """The child node: from the model's files (direct) or the parent's self-edit (self)."""
+        if self.config.controller.mode == "self":
+            if self.services.self_edit is None:
+                raise RuntimeError("controller.mode = 'self' needs a self_edit service")
+            reply = self.services.self_edit(parent, diagnosis.instruction, tree)
+        else:
+            try:
+                propose_direct(ask, tree, diagnosis)
+            except ProposalError as exc:
+                self._event("proposal_failed", node=parent.id, why=str(exc), stage="proposal")
+                return None
+            reply = None
+        try:
+            with self.lock:
+                child = self.archive.add_child(parent.id, tree=tree, proposal=proposal)
+                if reply is not None:
+                    child = self.archive.add_cost(child.id, reply.cost)
+        except PatchError as exc:  # pragma: no cover - trees always commit; kept for patches
+            self._event("proposal_failed", node=parent.id, why=str(exc), stage="commit")
+            return None
+        if not self.archive.patch(child.id).strip():
+            with self.lock:
+                child = self.archive.set_status(child.id, NodeStatus.smoke_failed,
+                                                reason="the edit changed nothing")
+        return child
+
+    # ----------------------------------------------------------------- held-out report
+
+    def _score_heldout(self) -> None:
+        """Evaluate the root and the best training node on the held-out split (never selected on)."""
+        heldout = self.services.tasks.task_ids(self.config.benchmark.heldout_split)
+        root, best = self.archive.root, self.archive.best(self.train_key)
+        if not heldout or root is None or best is None:
+            return
+        for node in {root.id: root, best.id: best}.values():
+            if node.status != NodeStatus.evaluated:
+                continue
+            self._event("heldout_started", node=node.id)
+            self.nodes.run_tasks(node, heldout)
+            self.nodes.refresh_scores(node.id)
+            self._event("heldout_finished", node=node.id)

@@ -1,0 +1,108 @@
+"""The whole loop with scripted services: scores climb through selection, budgets stop it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from dgm.archive import Archive, NodeStatus
+from dgm.config import RunConfig
+from dgm.controller.loop import Controller
+from tests.controller.fakes import ErrorOnceEvaluator, seed_tree, services
+
+
+def make_config(**budget: object) -> RunConfig:
+    config = RunConfig()
+    config.selection.strategy = "greedy"
+    config.selection.parents_per_generation = 1
+    config.benchmark.tiers = [3, 6]
+    config.budget.max_nodes = budget.get("max_nodes", 50)  # type: ignore[assignment]
+    config.budget.max_dollars = budget.get("max_dollars", 100.0)  # type: ignore[assignment]
+    return config
+
+
+def ledger_counts(ledger: Path) -> Counter[tuple[str, str]]:
+    lines = ledger.read_text().split() if ledger.exists() else []
+    return Counter((lines[i], lines[i + 1]) for i in range(0, len(lines), 3))
+
+
+def test_scores_climb_through_selection(tmp_path: Path) -> None:
+    config = make_config()
+    archive = Archive.create(tmp_path / "run", config)
+    ledger = tmp_path / "ledger"
+    outcome = Controller(archive, services(archive.path, ledger), config).run(
+        seed_tree(tmp_path / "seed"), max_steps=5)
+    assert outcome.reason == "max_steps reached (5)" and outcome.nodes == 6
+    root = archive.root
+    assert root.score("builtin:train") == pytest.approx(0.2)
+    best = archive.best("builtin:train")
+    assert best.score("builtin:train") == pytest.approx(0.7) and best.generation == 5
+    assert best.proposal.summary == "raise the level by one" and best.proposal.task_id
+    # Held-out: reported for the root and the best, never used to select.
+    assert root.score("builtin:heldout") == pytest.approx(0.25)
+    assert archive.node(best.id).score("builtin:heldout") == pytest.approx(0.75)
+    others = [n for n in archive.nodes() if n.id not in {root.id, best.id}]
+    assert all("builtin:heldout" not in n.scores for n in others)
+    # Each (node, task) ran exactly once; spending was recorded.
+    assert max(ledger_counts(ledger).values()) == 1
+    assert archive.spend().dollars > 0 and archive.node(best.id).cost.tokens > 0
+    kinds = [e.kind for e in archive.events]
+    assert kinds.count("step_started") == kinds.count("step_finished") == 5
+    assert kinds[-1] == "run_stopped"
+
+
+def test_budget_stops_the_run_and_says_which(tmp_path: Path) -> None:
+    config = make_config(max_nodes=3)
+    archive = Archive.create(tmp_path / "run", config)
+    outcome = Controller(archive, services(archive.path, tmp_path / "l"), config).run(
+        seed_tree(tmp_path / "seed"))
+    assert outcome.reason == "budget.max_nodes reached: used 3 nodes of 3 nodes"
+    assert len(archive) == 3
+    assert list(archive.events)[-1].data == {"reason": outcome.reason}
+
+
+def test_broken_children_and_garbage_replies_never_crash_the_run(tmp_path: Path) -> None:
+    config = make_config()
+    archive = Archive.create(tmp_path / "run", config)
+    svc = services(archive.path, tmp_path / "l", garbage_every=3)
+    Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"), max_steps=4)
+    kinds = Counter(e.kind for e in archive.events)
+    assert kinds["proposal_failed"] + kinds["child_created"] == 4
+    assert all(n.status == NodeStatus.evaluated for n in archive.nodes())
+
+    (tmp_path / "bad").mkdir()
+    seed_tree(tmp_path / "bad")
+    (tmp_path / "bad" / "broken.txt").write_text("x")
+    broken = Archive.create(tmp_path / "run2", config)
+    outcome = Controller(broken, services(broken.path, tmp_path / "l2"), config).run(
+        tmp_path / "bad")
+    assert outcome.reason.startswith("the seed agent failed its smoke test: agent does not import")
+    assert broken.root.status == NodeStatus.smoke_failed
+
+
+def test_infrastructure_errors_are_retried_not_charged(tmp_path: Path) -> None:
+    config = make_config()
+    archive = Archive.create(tmp_path / "run", config)
+    evaluator = ErrorOnceEvaluator(archive.path / "agents.git", tmp_path / "l", {"t0", "t1"})
+    svc = services(archive.path, tmp_path / "l", evaluator=evaluator)
+    Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"), max_steps=0)
+    root = archive.root
+    assert root.scores["builtin:train"].errors == 0
+    assert root.score("builtin:train") == pytest.approx(0.2)
+    record = archive.task_record(root.id, "t0")
+    assert [a.outcome for a in record.attempts] == ["error", "passed"]
+
+
+def test_successive_halving_cuts_a_hopeless_child(tmp_path: Path) -> None:
+    config = make_config()
+    archive = Archive.create(tmp_path / "run", config)
+    ledger = tmp_path / "l"
+    ctl = Controller(archive, services(archive.path, ledger), config)
+    ctl.run(seed_tree(tmp_path / "seed", level=9), max_steps=0)  # root passes 9 of 10
+    weak = archive.add_child(archive.root.id, tree=seed_tree(tmp_path / "weak", level=0))
+    ctl._validate(weak, parent_rate=archive.root.score("builtin:train"))
+    node = archive.node(weak.id)
+    assert node.status == NodeStatus.evaluated and node.reason.startswith("stopped early")
+    assert node.scores["builtin:train"].graded == 3  # only the first tier ran
