@@ -18,6 +18,7 @@ from dgm.archive.node import Node, NodeStatus
 from dgm.archive.run import Archive
 from dgm.archive.result import TaskResult
 from dgm.archive.summary import RunSummary
+from dgm.controller.report import HeldoutReport
 from dgm.doctor import Check
 from dgm.perf import PerfRow
 
@@ -58,6 +59,8 @@ def summary_view(summary: RunSummary) -> RenderableType:
         )
     else:
         table.add_row("best", f"no node scored on {summary.score_key} yet")
+    if summary.heldout is not None:
+        table.add_row("held-out", heldout_line(summary.heldout))
     spend = summary.spend
     table.add_row(
         "spend",
@@ -75,6 +78,19 @@ def summary_view(summary: RunSummary) -> RenderableType:
                  "ignored", style="yellow"),
         )
     return table
+
+
+def heldout_line(report: HeldoutReport) -> str:
+    """The honest result in one line: best vs root on the same held-out tasks."""
+    excluded = []
+    if report.excluded_invalid:
+        excluded.append(f"{report.excluded_invalid} without a verdict")
+    if report.excluded_tampered:
+        excluded.append(f"{report.excluded_tampered} tampered")
+    tail = f"; excluded: {', '.join(excluded)}" if excluded else ""
+    return (f"best {report.best_rate:.1%} vs root {report.root_rate:.1%} on {report.tasks} paired "
+            f"{report.key} tasks: {report.difference * 100:+.1f} points "
+            f"(95% CI {report.low * 100:+.1f} to {report.high * 100:+.1f}){tail}")
 
 
 def status_view(archive: Archive, events: int = 8) -> RenderableType:

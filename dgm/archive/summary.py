@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from dgm.archive.events import Event
 from dgm.archive.node import Cost, Node
 from dgm.archive.run import Archive
+from dgm.controller.report import HeldoutReport, heldout_report
 
 
 class RunSummary(BaseModel):
@@ -27,6 +28,7 @@ class RunSummary(BaseModel):
     spend: Cost
     last_event: Event | None
     orphan_refs: int
+    heldout: HeldoutReport | None = None
 
 
 def summarize(archive: Archive) -> RunSummary:
@@ -49,4 +51,5 @@ def summarize(archive: Archive) -> RunSummary:
         spend=archive.spend(),
         last_event=archive.last_event(),
         orphan_refs=len(archive.orphan_refs()),
+        heldout=heldout_report(archive),
     )
