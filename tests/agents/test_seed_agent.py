@@ -70,18 +70,29 @@ def test_solves_a_task_end_to_end(scripted, repo: Path, tmp_path: Path) -> None:
     assert "run-the-tests" in server.requests[0]["messages"][0]["content"]  # skills loaded
 
 
-def test_format_errors_are_fed_back(scripted, repo: Path, tmp_path: Path) -> None:
-    server = scripted(["I think I should look around.", bash("ls") + "\n" + bash("pwd"),
-                       bash("submit")])
+def test_format_errors_extra_actions_and_repeats_are_fed_back(scripted, repo: Path, tmp_path: Path) -> None:
+    server = scripted(["I think I should look around.", bash("ls") + "\n" + bash("rm calc.py"),
+                       bash("pwd"), bash("pwd"), bash("submit")])
     result, traj = run_agent(server.server_address, repo, tmp_path)
     assert result.returncode == 0
-    assert [s["action"] for s in traj["steps"]] == ["format_error", "format_error", "submit"]
-    assert "had 0 action blocks" in server.requests[1]["messages"][-1]["content"]
-    assert "had 2 action blocks" in server.requests[2]["messages"][-1]["content"]
+    assert [s["action"] for s in traj["steps"]] == ["format_error", "bash", "bash", "repeated",
+                                                     "submit"]
+    assert "had no action block" in server.requests[1]["messages"][-1]["content"]
+    assert (repo / "calc.py").exists()  # only the first of two actions ran
+    assert "the other 1 were ignored" in server.requests[2]["messages"][-1]["content"]
+    assert "not run" in server.requests[4]["messages"][-1]["content"]
+
+
+def test_the_task_message_shows_the_repository(scripted, repo: Path, tmp_path: Path) -> None:
+    server = scripted([bash("submit")])
+    run_agent(server.server_address, repo, tmp_path)
+    first = server.requests[0]["messages"][1]["content"]
+    assert "Fix add() in calc.py." in first and "test_calc.py" in first and BUGGY in first
 
 
 def test_step_limit_and_last_step_warning(scripted, repo: Path, tmp_path: Path) -> None:
-    server = scripted(lambda messages: bash("echo still working"))
+    replies = iter(range(100))
+    server = scripted(lambda messages: bash(f"echo still working {next(replies)}"))
     result, traj = run_agent(server.server_address, repo, tmp_path, "--max-steps", "3")
     assert result.returncode == 1 and traj["status"] == "step_limit"
     assert len(traj["steps"]) == 3
@@ -89,7 +100,8 @@ def test_step_limit_and_last_step_warning(scripted, repo: Path, tmp_path: Path) 
 
 
 def test_token_budget_stops_the_agent(scripted, repo: Path, tmp_path: Path) -> None:
-    server = scripted(lambda messages: bash("true"))
+    replies = iter(range(100))
+    server = scripted(lambda messages: bash(f"true {next(replies)}"))
     result, traj = run_agent(server.server_address, repo, tmp_path, "--max-tokens", "250")
     assert result.returncode == 1 and traj["status"] == "token_budget"
     assert len(server.requests) == 3  # 110 tokens a call: stops once 250 is reached
@@ -158,11 +170,12 @@ def test_huge_output_is_capped(tmp_path: Path) -> None:
 
 
 def test_parse_action_forms() -> None:
-    assert parse_action("x\n```bash\nls -la\n```").body == "ls -la\n"
-    action = parse_action("```file src/a.py\nprint(1)\n```\n")
-    assert (action.kind, action.path, action.body) == ("file", "src/a.py", "print(1)\n")
-    assert parse_action("done\n```bash\nsubmit\n```").kind == "submit"
-    assert parse_action("```python\nprint(1)\n```\n```sh\necho hi\n```").body == "echo hi\n"
+    assert parse_action("x\n```bash\nls -la\n```")[0].body == "ls -la\n"
+    action, count = parse_action("```file src/a.py\nprint(1)\n```\n")
+    assert (action.kind, action.path, action.body, count) == ("file", "src/a.py", "print(1)\n", 1)
+    assert parse_action("done\n```bash\nsubmit\n```")[0].kind == "submit"
+    action, count = parse_action("```python\nprint(1)\n```\n```sh\necho hi\n```\n```bash\nls\n```")
+    assert action.body == "echo hi\n" and count == 2
     with pytest.raises(FormatError, match="needs a path"):
         parse_action("```file\nx\n```")
 

@@ -26,6 +26,7 @@ class Settings:
     command_timeout: float = 120.0
     max_context_chars: int = 48_000
     max_skill_chars: int = 6_000
+    overview_chars: int = 8_000
 
 
 @dataclass
@@ -66,6 +67,31 @@ class Trajectory:
         os.replace(tmp, path)
 
 
+def overview(workdir: Path, max_chars: int) -> str:
+    """The repository's files, and the content of the small text ones, within max_chars.
+
+    Showing the code up front saves the model several steps of looking around, which matters
+    most for small models that lose track of long conversations.
+    """
+    files = sorted(p for p in workdir.rglob("*") if p.is_file() and not any(
+        part.startswith(".") for part in p.relative_to(workdir).parts))
+    listing = "\n".join(str(p.relative_to(workdir)) for p in files[:200])
+    parts = [f"Files in the repository:\n{listing}\n"]
+    used = len(parts[0])
+    for path in files:
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue
+        piece = f"\n{path.relative_to(workdir)}:\n```\n{text}```\n"
+        if used + len(piece) > max_chars:
+            parts.append("\n(Other files are not shown: read them with commands.)\n")
+            break
+        parts.append(piece)
+        used += len(piece)
+    return "".join(parts)
+
+
 def prompt(name: str, **values: object) -> str:
     """A prompt file with its {placeholders} filled."""
     text = (PROMPTS / f"{name}.md").read_text()
@@ -90,7 +116,8 @@ class Agent:
         traj.messages = [
             {"role": "system", "content": prompt("system", command_timeout=int(s.command_timeout),
                                                  skills=skills)},
-            {"role": "user", "content": prompt("task", workdir=workdir, task=task)},
+            {"role": "user", "content": prompt("task", workdir=workdir, task=task,
+                                               overview=overview(workdir, s.overview_chars))},
         ]
         traj.save(trajectory_path)
         for number in range(1, s.max_steps + 1):
@@ -107,10 +134,16 @@ class Agent:
             except ModelError as exc:
                 return self._end(traj, "model_error", str(exc), trajectory_path)
             step = Step(step=number, reply=reply, action="", model_seconds=time.monotonic() - started)
+            repeated = bool(traj.steps) and traj.steps[-1].reply.strip() == reply.strip()
             traj.messages.append({"role": "assistant", "content": reply})
             traj.steps.append(step)
+            if repeated:  # a deterministic model in a loop: break it instead of re-running
+                step.action = "repeated"
+                traj.messages.append({"role": "user", "content": prompt("repeated")})
+                self._count(traj, trajectory_path)
+                continue
             try:
-                action = parse_action(reply)
+                action, count = parse_action(reply)
             except FormatError as exc:
                 step.action = "format_error"
                 traj.messages.append({"role": "user", "content": prompt("format_error", error=exc)})
@@ -124,7 +157,8 @@ class Agent:
             else:
                 seen = run_bash(action.body, workdir, s.command_timeout)
             step.output, step.returncode, step.seconds = seen.output, seen.returncode, seen.seconds
-            traj.messages.append({"role": "user", "content": prompt(
+            note = prompt("extra_actions", count=count - 1) + "\n" if count > 1 else ""
+            traj.messages.append({"role": "user", "content": note + prompt(
                 "observation", returncode=seen.returncode, output=seen.output or "(no output)")})
             self._count(traj, trajectory_path)
         return self._end(traj, "step_limit", f"{s.max_steps} steps", trajectory_path)

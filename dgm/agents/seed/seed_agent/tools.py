@@ -27,27 +27,27 @@ class Action:
 
 
 class FormatError(Exception):
-    """The reply did not contain exactly one action; the message tells the model how to fix it."""
+    """The reply held no usable action; the message tells the model how to fix it."""
 
 
-def parse_action(reply: str) -> Action:
-    """The single action in a reply."""
+def parse_action(reply: str) -> tuple[Action, int]:
+    """The first action in a reply, and how many actions the reply held."""
     blocks = [(lang.lower(), arg.strip(), body) for lang, arg, body in BLOCK.findall(reply)]
     actions = [b for b in blocks if b[0] in {"bash", "sh", "shell", "file"}]
-    if len(actions) != 1:
+    if not actions:
         raise FormatError(
-            f"your reply had {len(actions)} action blocks; reply with exactly one: a ```bash block "
-            "with one command, or a ```file <path> block with the whole new file content, or a "
-            f"```bash block containing only `{SUBMIT}` when the task is done"
+            "your reply had no action block; reply with one: a ```bash block with one command, "
+            "or a ```file <path> block with the whole new file content, or a ```bash block "
+            f"containing only `{SUBMIT}` when the task is done"
         )
     lang, arg, body = actions[0]
     if lang == "file":
         if not arg:
             raise FormatError("a ```file block needs a path after the word file: ```file src/x.py")
-        return Action("file", body, path=arg)
+        return Action("file", body, path=arg), len(actions)
     if body.strip() == SUBMIT:
-        return Action("submit", "")
-    return Action("bash", body)
+        return Action("submit", ""), len(actions)
+    return Action("bash", body), len(actions)
 
 
 def truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
