@@ -15,6 +15,7 @@ from dgm.config import DEFAULT_CONFIG_NAME, RunConfig, dump_config, load_config
 from dgm.errors import DgmError, NotAvailableError
 from dgm.llm.cli import models_app
 from dgm.llm.cli import serve as llm_serve
+from dgm.sandbox.cli import app as sandbox_app
 
 app = typer.Typer(
     name="dgm",
@@ -26,6 +27,7 @@ app = typer.Typer(
 )
 bench_app = typer.Typer(help="Benchmarks: list, validate, run, fetch.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(models_app, name="models")
 
 console = Console()

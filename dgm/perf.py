@@ -21,6 +21,7 @@ from pathlib import Path
 # does not pay for importing docker or litellm.
 SUITES: dict[str, str] = {
     "archive": "dgm.archive.perf:rows",
+    "sandbox": "dgm.sandbox.perf:rows",
     "llm": "dgm.llm.perf:rows",
 }
 

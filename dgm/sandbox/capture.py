@@ -1,0 +1,81 @@
+"""Running a process with a wall-clock limit and bounded output capture."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from typing import IO
+
+
+class CappedStream:
+    """Keeps the first and last `limit` bytes of a stream: a flood of output costs no memory."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def drain(self, stream: IO[bytes]) -> None:
+        """Read until EOF."""
+        while chunk := stream.read1(1 << 16):  # type: ignore[attr-defined]
+            self.total += len(chunk)
+            room = self.limit // 2 - len(self.head)
+            if room > 0:
+                self.head += chunk[:room]
+                chunk = chunk[room:]
+            self.tail += chunk
+            if len(self.tail) > self.limit // 2:
+                del self.tail[: len(self.tail) - self.limit // 2]
+
+    @property
+    def truncated(self) -> bool:
+        """Whether bytes were dropped."""
+        return self.total > len(self.head) + len(self.tail)
+
+    def text(self) -> str:
+        """The kept output, with a marker where bytes were dropped."""
+        middle = b""
+        if self.truncated:
+            middle = f"\n[... {self.total - len(self.head) - len(self.tail)} bytes cut ...]\n".encode()
+        return (bytes(self.head) + middle + bytes(self.tail)).decode(errors="replace")
+
+
+def run_capped(
+    argv: list[str], *, timeout: float, limit: int, kill: Callable[[int], None] | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[int, str, str, bool, bool, float]:
+    """Run argv in its own session; on timeout kill it (and `kill(pid)`'s wider scope).
+
+    Returns (returncode, stdout, stderr, timed_out, truncated, seconds).
+    """
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, start_new_session=True, env=env)
+    out, err = CappedStream(limit), CappedStream(limit)
+    readers = [threading.Thread(target=cap.drain, args=(pipe,), daemon=True)
+               for cap, pipe in ((out, proc.stdout), (err, proc.stderr))]
+    for reader in readers:
+        reader.start()
+    timed_out = False
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+    # Always sweep: a command may exit leaving children that hold the pipes open.
+    if kill is not None:
+        kill(proc.pid)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    for reader in readers:
+        reader.join(timeout=10)
+    code = -signal.SIGKILL if timed_out else proc.returncode
+    return (code, out.text(), err.text(), timed_out, out.truncated or err.truncated,
+            time.monotonic() - start)

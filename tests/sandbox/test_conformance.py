@@ -1,0 +1,145 @@
+"""Every backend must stop each of these escape attempts, and leave the host as it was."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from dgm.sandbox.base import SandboxError
+
+PY = "python3"
+
+
+def host_processes(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    return [line for line in out.splitlines() if marker in line and "ps -eo" not in line]
+
+
+def test_commands_run_as_nobody_in_the_workdir(open_sandbox) -> None:
+    sandbox = open_sandbox()
+    result = sandbox.run(["/bin/sh", "-c", "id -u; pwd; echo data > out.txt"])
+    assert result.ok and result.stdout.split() == ["65534", "/work"]
+    assert (sandbox.spec.workdir / "out.txt").read_text() == "data\n"
+
+
+def test_outbound_network_is_denied(open_sandbox) -> None:
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.5)
+    port = server.getsockname()[1]
+    accepted: list[object] = []
+
+    def accept() -> None:
+        try:
+            accepted.append(server.accept())
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=accept)
+    thread.start()
+    code = (f"import socket\ns = socket.socket()\ns.settimeout(2)\n"
+            f"s.connect(('127.0.0.1', {port}))\nprint('CONNECTED')")
+    result = open_sandbox().run([PY, "-c", code], timeout=30)
+    thread.join()
+    server.close()
+    assert "CONNECTED" not in result.stdout and result.returncode != 0
+    assert accepted == []
+    dns = open_sandbox().run([PY, "-c", "import socket; socket.getaddrinfo('pypi.org', 443)"])
+    assert dns.returncode != 0
+
+
+def test_writes_outside_the_workdir_fail(open_sandbox, tmp_path: Path) -> None:
+    sandbox = open_sandbox()
+    marker = tmp_path / "escape-marker"
+    for target in ("/usr/evil", "/evil", str(marker), "/etc/evil"):
+        result = sandbox.run(["/bin/sh", "-c", f"echo x > {target}"])
+        assert result.returncode != 0, target
+    assert not marker.exists() and not Path("/usr/evil").exists() and not Path("/evil").exists()
+    # /tmp inside is private: it never reaches the host's /tmp.
+    sandbox.run(["/bin/sh", "-c", "echo x > /tmp/dgm-sandbox-private"])
+    assert not Path("/tmp/dgm-sandbox-private").exists()
+
+
+def test_host_secrets_are_invisible(open_sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    secret_file = tmp_path / "keys" / "api_key"
+    secret_file.parent.mkdir()
+    secret_file.write_text("sk-planted-file-secret")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-planted-env-secret")
+    sandbox = open_sandbox(env={"ALLOWED": "yes"})
+    result = sandbox.run(["/bin/sh", "-c", f"cat {secret_file}; env; ls /root /home 2>&1"])
+    assert "sk-planted" not in result.stdout + result.stderr
+    assert "ALLOWED=yes" in result.stdout
+    assert {line.split("=")[0] for line in result.stdout.splitlines() if "=" in line} >= {"PATH"}
+
+
+def test_memory_limit_is_enforced(open_sandbox) -> None:
+    sandbox = open_sandbox(memory_mb=256)
+    result = sandbox.run([PY, "-c", "x = bytearray(1024 * 1024 * 1024); print('ALLOCATED')"],
+                         timeout=60)
+    assert "ALLOCATED" not in result.stdout and result.returncode != 0
+
+
+def test_fork_bomb_is_contained(open_sandbox) -> None:
+    sandbox = open_sandbox(pids=64)
+    start = time.monotonic()
+    result = sandbox.run(["/bin/bash", "-c", "bomb() { bomb | bomb & }; bomb; sleep 2; echo ALIVE"],
+                         timeout=10)
+    assert time.monotonic() - start < 30
+    assert result.returncode is not None
+    time.sleep(0.2)
+    assert host_processes("bomb()") == []  # nothing of it survives on the host
+    again = sandbox.run(["/bin/sh", "-c", "echo still usable"])
+    assert again.ok and again.stdout.strip() == "still usable"
+
+
+def test_timeout_kills_the_whole_tree(open_sandbox) -> None:
+    marker = f"dgm-timeout-{os.getpid()}"
+    sandbox = open_sandbox()
+    result = sandbox.run(["/bin/sh", "-c", f"sleep 300 & sleep 301 & while :; do :; done # {marker}"],
+                         timeout=1)
+    assert result.timed_out and not result.ok and result.seconds < 10
+    time.sleep(0.2)
+    assert host_processes(marker) == [] and host_processes("sleep 300") == []
+
+
+def test_nothing_outlives_a_command(open_sandbox) -> None:
+    sandbox = open_sandbox()
+    result = sandbox.run(["/bin/sh", "-c", "nohup sleep 302 >/dev/null 2>&1 & echo started"])
+    assert result.ok and result.seconds < 10
+    time.sleep(0.2)
+    assert host_processes("sleep 302") == []
+    sandbox.close()
+    with pytest.raises(SandboxError, match="closed"):
+        sandbox.run(["true"])
+
+
+def test_huge_output_is_capped(open_sandbox) -> None:
+    sandbox = open_sandbox(output_limit=100_000)
+    result = sandbox.run(["/bin/sh", "-c", "head -c 1000000000 /dev/zero | tr '\\0' x; echo END"],
+                         timeout=120)
+    assert result.ok and result.truncated
+    assert len(result.stdout) < 101_000 and result.stdout.endswith("END\n")
+    assert "bytes cut" in result.stdout
+
+
+def test_put_and_get_stay_in_the_workdir(open_sandbox, tmp_path: Path) -> None:
+    sandbox = open_sandbox()
+    src = tmp_path / "payload"
+    (src / "pkg").mkdir(parents=True)
+    (src / "pkg" / "a.txt").write_text("hello")
+    sandbox.put(src, "/work/repo")
+    assert sandbox.run(["cat", "/work/repo/pkg/a.txt"]).stdout == "hello"
+    sandbox.run(["/bin/sh", "-c", "ln -s /etc/hostname /work/link; echo new > repo/b.txt"])
+    sandbox.get("/work/repo", tmp_path / "back")
+    assert (tmp_path / "back" / "b.txt").read_text() == "new\n"
+    with pytest.raises(SandboxError, match="only paths under /work"):
+        sandbox.put(src, "/usr/lib/x")
+    with pytest.raises(SandboxError, match="escapes"):
+        sandbox.get("/work/link", tmp_path / "stolen")
