@@ -15,6 +15,7 @@ from dgm.config import DEFAULT_CONFIG_NAME, RunConfig, dump_config, load_config
 from dgm.errors import DgmError, NotAvailableError
 from dgm.llm.cli import models_app
 from dgm.llm.cli import serve as llm_serve
+from dgm.bench.cli import app as bench_app
 from dgm.sandbox.cli import app as sandbox_app
 
 app = typer.Typer(
@@ -25,7 +26,6 @@ app = typer.Typer(
     # Locals may hold API keys: never print them in a traceback.
     pretty_exceptions_show_locals=False,
 )
-bench_app = typer.Typer(help="Benchmarks: list, validate, run, fetch.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(models_app, name="models")
@@ -273,12 +273,6 @@ def export(
 
 
 app.command("serve")(llm_serve)
-
-
-@bench_app.command("list", context_settings={"allow_extra_args": True})
-def bench_list() -> None:
-    """List benchmarks (arrives with the benchmark harnesses)."""
-    _not_yet("bench list", "benchmark harnesses")
 
 
 def main() -> None:

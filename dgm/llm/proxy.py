@@ -110,6 +110,7 @@ class NodeProxy:
         self._lock = threading.Lock()
         self._usage = Usage()
         self._requests = 0
+        self._infra_failures = 0
         self._server: _UnixHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -175,6 +176,12 @@ class NodeProxy:
         with self._lock:
             return self._requests
 
+    @property
+    def infra_failures(self) -> int:
+        """Requests answered 5xx: the model or the proxy failed, not the agent."""
+        with self._lock:
+            return self._infra_failures
+
     # ----------------------------------------------------------------- handling
 
     def handle_chat(self, body: Any) -> tuple[dict[str, Any], Completion]:
@@ -205,8 +212,12 @@ class NodeProxy:
             raise ProxyError(400, "invalid_request_error", str(exc)) from None
         except LLMError as exc:
             # Unreachable model, empty replies, refused host key: infrastructure, never the agent.
+            with self._lock:
+                self._infra_failures += 1
             raise ProxyError(502, "upstream_error", f"{type(exc).__name__}: {exc}") from None
         except Exception as exc:  # a bug of ours must still give the agent an answer and a log line
+            with self._lock:
+                self._infra_failures += 1
             log.exception("dgm llm proxy %s: unexpected error", self.node_id)
             raise ProxyError(500, "proxy_error", f"internal proxy error: {type(exc).__name__}: "
                                                  f"{exc}") from None

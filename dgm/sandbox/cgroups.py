@@ -29,7 +29,9 @@ class Cgroup:
     def create(cls, name: str, *, memory_mb: int, pids: int, cpus: float,
                root: Path = ROOT) -> Cgroup | None:
         """Make the group with its limits, or None when cgroups cannot be used here."""
-        name = f"{name}-{secrets.token_hex(4)}"
+        # The owner's pid is part of the name, so a sweep can tell a dead owner's group apart from
+        # a live sandbox that is merely between commands (and so, empty).
+        name = f"{name}-{os.getpid()}-{secrets.token_hex(4)}"
         unified = (root / "cgroup.controllers").is_file()
         paths = [root / PARENT / name] if unified else [
             root / ctrl / PARENT / name for ctrl in V1_CONTROLLERS]
@@ -110,8 +112,21 @@ class Cgroup:
                 pass
 
 
+def _owner_alive(group: Path) -> bool:
+    parts = group.name.rsplit("-", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return False
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def sweep(root: Path = ROOT) -> int:
-    """Remove empty groups left by sandboxes whose owner died; return how many."""
+    """Remove groups left by sandboxes whose owning process died; return how many."""
     parents = [root / PARENT] if (root / "cgroup.controllers").is_file() else [
         root / ctrl / PARENT for ctrl in V1_CONTROLLERS]
     removed = 0
@@ -119,12 +134,14 @@ def sweep(root: Path = ROOT) -> int:
         if not parent.is_dir():
             continue
         for group in parent.iterdir():
-            if group.is_dir():
-                try:
-                    group.rmdir()  # fails while processes remain: those are someone's live sandbox
-                    removed += 1
-                except OSError:
-                    continue
+            if not group.is_dir() or _owner_alive(group):
+                continue
+            Cgroup([group], unified=parent.parent == root).kill_all()
+            try:
+                group.rmdir()
+                removed += 1
+            except OSError:
+                continue
     return removed
 
 

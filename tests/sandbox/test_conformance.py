@@ -143,3 +143,16 @@ def test_put_and_get_stay_in_the_workdir(open_sandbox, tmp_path: Path) -> None:
         sandbox.put(src, "/usr/lib/x")
     with pytest.raises(SandboxError, match="escapes"):
         sandbox.get("/work/link", tmp_path / "stolen")
+
+
+def test_sweep_spares_live_sandboxes_and_clears_dead_ones(open_sandbox) -> None:
+    from dgm.sandbox import cgroups
+
+    live = open_sandbox()
+    if getattr(live, "cgroup", None) is None:
+        pytest.skip("no cgroups in this backend variant")
+    dead = live.cgroup.paths[0].parent / "sbx-999999999-deadbeef"
+    dead.mkdir()
+    assert cgroups.sweep() >= 1 and not dead.exists()
+    assert all(p.is_dir() for p in live.cgroup.paths)
+    assert live.run(["true"]).ok

@@ -1,0 +1,252 @@
+"""Run node N's agent on task T: check out, lay out, run in a sandbox, diff, grade in a fresh one.
+
+Everything here runs in an executor worker, so a job is plain picklable data. The agent's changes
+are read with a git directory the sandbox never sees (an agent cannot plant git config or hooks
+that the host would then run), and grading happens in a second, fresh sandbox where only the
+agent's patch is applied, minus any change to a protected file (which sets the tamper flag).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import subprocess
+import tempfile
+import time
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from dgm.archive.gitstore import GitStore
+from dgm.archive.result import Outcome, TaskResult
+from dgm.bench.base import REPO_DIR, TEST_LOG, Task
+from dgm.bench.config import BenchmarkConfig
+from dgm.bench.registry import load_benchmark
+from dgm.sandbox.base import SandboxError
+from dgm.sandbox.config import SandboxConfig
+from dgm.sandbox.factory import make_sandbox, spec_from_config
+
+AGENT_DIR = "/agent"
+TASK_FILE = "/work/task.md"
+TRAJECTORY = "/work/trajectory.json"
+SMOKE_TASK = "Create a file named hello.txt that contains the word hello, then submit."
+_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_AUTHOR_NAME": "dgm", "GIT_AUTHOR_EMAIL": "dgm@localhost",
+            "GIT_COMMITTER_NAME": "dgm", "GIT_COMMITTER_EMAIL": "dgm@localhost"}
+
+
+class AgentJob(BaseModel):
+    """One attempt of one node on one task (or the node's smoke test, task=None)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    git_dir: Path
+    node_id: str
+    commit: str
+    task: Task | None
+    attempt: int = 1
+    sandbox: SandboxConfig
+    benchmark: BenchmarkConfig
+    llm_socket: Path | None
+    log_dir: Path
+    agent_args: list[str] = []
+
+
+class AgentProblem(Exception):
+    """The agent itself is unusable (no entry point, does not import): a smoke failure."""
+
+
+def entry_point(agent_dir: Path) -> tuple[str, str]:
+    """(module, function) of the agent's first console script."""
+    try:
+        data = tomllib.loads((agent_dir / "pyproject.toml").read_text())
+        target = next(iter(data["project"]["scripts"].values()))
+        module, func = target.split(":")
+    except (OSError, tomllib.TOMLDecodeError, KeyError, StopIteration, ValueError):
+        raise AgentProblem("the agent has no usable [project.scripts] entry point in "
+                           "pyproject.toml") from None
+    return module.strip(), func.strip()
+
+
+def agent_command(agent_dir: Path, task_file: str, workdir: str, extra: list[str]) -> list[str]:
+    """The command that runs the agent inside a sandbox (its code mounted at /agent)."""
+    module, func = entry_point(agent_dir)
+    launcher = f"import sys; from {module} import {func} as main; sys.exit(main())"
+    return ["python3", "-c", launcher, "--task-file", task_file, "--workdir", workdir,
+            "--trajectory", TRAJECTORY, *extra]
+
+
+def _git(git_dir: Path, work: Path, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        ["git", f"--git-dir={git_dir}", f"--work-tree={work}", *args],
+        input=stdin, capture_output=True, text=True, env=_GIT_ENV,
+    )
+    if result.returncode != 0:
+        raise SandboxError(f"git {args[0]} failed: {result.stderr.strip()[:300]}")
+    return result.stdout
+
+
+def snapshot(repo: Path, git_dir: Path) -> None:
+    """Record the repository as laid out, in a git directory outside the sandbox's reach."""
+    subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True, env=_GIT_ENV)
+    (git_dir / "info").mkdir(exist_ok=True)
+    (git_dir / "info" / "exclude").write_text("__pycache__/\n*.pyc\n.pytest_cache/\n")
+    _git(git_dir, repo, "add", "-A", "--force", ".")
+    _git(git_dir, repo, "commit", "-q", "--allow-empty", "-m", "task as given")
+
+
+def changes(repo: Path, git_dir: Path) -> str:
+    """The agent's changes to the repository, as a binary-safe unified diff."""
+    _git(git_dir, repo, "add", "-A", ".")
+    return _git(git_dir, repo, "diff", "--cached", "--binary", "--no-color", "--no-ext-diff",
+                "--no-textconv", "HEAD")
+
+
+def touched(patch: str) -> list[str]:
+    """Paths a patch changes."""
+    paths = set()
+    for line in patch.splitlines():
+        if line.startswith("diff --git a/"):
+            left, _, right = line[len("diff --git a/"):].partition(" b/")
+            paths |= {left, right}
+    return sorted(paths)
+
+
+def protected_hits(patch: str, patterns: list[str]) -> list[str]:
+    """Paths of the patch that match a protected pattern."""
+    return [p for p in touched(patch) if any(fnmatch.fnmatch(p, pat) for pat in patterns)]
+
+
+def apply_patch(repo: Path, patch: str, excluded: list[str], scratch: Path) -> None:
+    """Apply the agent's patch to a fresh layout, leaving protected files untouched."""
+    if not patch.strip():
+        return
+    args = ["apply", "--whitespace=nowarn", *[f"--exclude={p}" for p in excluded], "-"]
+    result = subprocess.run(["git", *args], cwd=repo, input=patch, capture_output=True, text=True,
+                            env=dict(_GIT_ENV, GIT_DIR=str(scratch)))
+    if result.returncode != 0:
+        raise SandboxError(f"the agent's patch did not re-apply for grading: {result.stderr[:300]}")
+
+
+def _write(path: Path, text: str) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return str(path)
+
+
+def run_job(job: AgentJob) -> TaskResult:
+    """Run the agent on the job's task and grade it; infrastructure failures become 'error'."""
+    assert job.task is not None
+    task = job.task
+    started = time.monotonic()
+    base = TaskResult(task_id=task.id, node_id=job.node_id, attempt=job.attempt,
+                      outcome=Outcome.error, benchmark=task.benchmark, split=task.split)
+    durations: dict[str, float] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="dgm-job-") as tmp:
+            root = Path(tmp)
+            agent = GitStore(job.git_dir).checkout(job.commit, root / "agent")
+            patch, exit_code = _agent_phase(job, task, agent, root, durations)
+            base = base.model_copy(update={"patch": patch})
+            hits = protected_hits(patch, task.protected)
+            grade_start = time.monotonic()
+            result, test_log = grade_patch(task, patch, job.sandbox, job.benchmark, root)
+            _write(job.log_dir / f"{job.attempt}-test.log", test_log)
+            durations["grade"] = time.monotonic() - grade_start
+    except AgentProblem as exc:
+        return base.model_copy(update={"outcome": Outcome.failed, "error": str(exc)})
+    except SandboxError as exc:
+        return base.model_copy(update={"error": str(exc),
+                                       "durations": {"total": time.monotonic() - started}})
+    durations["total"] = time.monotonic() - started
+    return result.model_copy(update={
+        "node_id": job.node_id, "attempt": job.attempt, "patch": patch, "tampered": bool(hits),
+        "durations": durations, "log_path": str(job.log_dir / f"{job.attempt}-test.log"),
+        "error": result.error or (f"agent exit code {exit_code}" if exit_code not in (0, 1)
+                                  else None),
+    })
+
+
+def _sandbox(job: AgentJob, workdir: Path, agent: Path | None, phase: str):  # noqa: ANN202
+    ro = {AGENT_DIR: agent} if agent is not None else {}
+    spec = spec_from_config(
+        job.sandbox, workdir, ro_binds=ro, llm_socket=job.llm_socket if agent else None,
+        env={"PYTHONPATH": AGENT_DIR} if agent else {},
+        labels={"node": job.node_id, "phase": phase},
+    )
+    return make_sandbox(job.sandbox, spec)
+
+
+def _agent_phase(job: AgentJob, task: Task, agent: Path, root: Path,
+                 durations: dict[str, float]) -> tuple[str, int]:
+    work = root / "work"
+    work.mkdir()
+    bench = load_benchmark(job.benchmark)
+    with _sandbox(job, work, agent, "agent") as sandbox:
+        bench.prepare(task, sandbox)
+        repo = work / Path(REPO_DIR).relative_to("/work")
+        snapshot(repo, root / "baseline.git")
+        (work / "task.md").write_text(task.statement)
+        start = time.monotonic()
+        ran = sandbox.run(agent_command(agent, TASK_FILE, REPO_DIR, job.agent_args),
+                          timeout=job.sandbox.timeout_s)
+        durations["agent"] = time.monotonic() - start
+        note = "\n[agent killed: wall-clock limit reached]\n" if ran.timed_out else ""
+        _write(job.log_dir / f"{job.attempt}-agent.log",
+               f"exit code {ran.returncode}{note}\n--- stdout\n{ran.stdout}\n--- stderr\n{ran.stderr}")
+        trajectory = work / "trajectory.json"
+        _write(job.log_dir / f"{job.attempt}-trajectory.log",
+               trajectory.read_text(errors="replace") if trajectory.is_file() else "(none)")
+        return changes(repo, root / "baseline.git"), ran.returncode
+
+
+def grade_patch(task: Task, patch: str, sandbox: SandboxConfig, benchmark: BenchmarkConfig,
+                scratch: Path) -> tuple[TaskResult, str]:
+    """Grade a patch in a fresh sandbox: lay out, apply (protected files excluded), test.
+
+    Returns the result and the test output."""
+    grade = scratch / "grade"
+    grade.mkdir()
+    bench = load_benchmark(benchmark)
+    spec = spec_from_config(sandbox, grade, labels={"phase": "grade"})
+    with make_sandbox(sandbox, spec) as box:
+        bench.prepare(task, box)
+        apply_patch(grade / Path(REPO_DIR).relative_to("/work"), patch, task.protected,
+                    scratch / "apply.git")
+        result = bench.grade(task, box)
+    log = grade / Path(TEST_LOG).relative_to("/work")
+    return result, log.read_text(errors="replace") if log.is_file() else ""
+
+
+def smoke_job(job: AgentJob) -> str | None:
+    """None if the agent imports and runs a trivial task to its end; else why not."""
+    with tempfile.TemporaryDirectory(prefix="dgm-smoke-") as tmp:
+        root = Path(tmp)
+        agent = GitStore(job.git_dir).checkout(job.commit, root / "agent")
+        work = root / "work"
+        (work / "repo").mkdir(parents=True)
+        (work / "task.md").write_text(SMOKE_TASK)
+        try:
+            command = agent_command(agent, TASK_FILE, REPO_DIR, ["--max-steps", "3"])
+            with _sandbox(job, work, agent, "smoke") as sandbox:
+                module = entry_point(agent)[0]
+                imported = sandbox.run(["python3", "-c", f"import {module}"], timeout=60)
+                if not imported.ok:
+                    return f"the agent does not import: {imported.stderr.strip()[-600:]}"
+                ran = sandbox.run(command, timeout=min(job.sandbox.timeout_s, 600))
+        except AgentProblem as exc:
+            return str(exc)
+        _write(job.log_dir / "smoke-agent.log",
+               f"exit code {ran.returncode}\n--- stdout\n{ran.stdout}\n--- stderr\n{ran.stderr}")
+        if ran.timed_out:
+            return "the agent did not finish a trivial task within the time limit"
+        if ran.returncode not in (0, 1):
+            return f"the agent crashed on a trivial task (exit {ran.returncode}): " \
+                   f"{ran.stderr.strip()[-600:]}"
+        trajectory = work / "trajectory.json"
+        try:
+            json.loads(trajectory.read_text())
+        except (OSError, ValueError):
+            return "the agent wrote no readable trajectory"
+    return None

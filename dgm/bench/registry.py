@@ -1,0 +1,24 @@
+"""Benchmarks by name: the harness a config's `benchmark.name` refers to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dgm.bench.base import Benchmark
+from dgm.bench.config import BenchmarkConfig
+from dgm.errors import ConfigError
+
+KNOWN = ("builtin",)
+
+
+def _load(name: str, data: Path | None) -> Benchmark:
+    if name == "builtin":
+        from dgm.bench.builtin import BuiltinBenchmark
+
+        return BuiltinBenchmark(data)
+    raise ConfigError(f"benchmark.name: unknown benchmark {name!r} (available: {', '.join(KNOWN)})")
+
+
+def load_benchmark(config: BenchmarkConfig) -> Benchmark:
+    """The harness for a benchmark config."""
+    return _load(config.name, config.data)
