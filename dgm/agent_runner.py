@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import shutil
 import subprocess
 import tempfile
 import time
@@ -250,3 +251,33 @@ def smoke_job(job: AgentJob) -> str | None:
         except (OSError, ValueError):
             return "the agent wrote no readable trajectory"
     return None
+
+
+SELF_EDIT_FRAME = """The repository in front of you is the source code of a coding agent (its prompts, tools,
+loop and skills). Improve it by making this change:
+
+{instruction}
+
+Keep the agent runnable from its command line and keep its command-line options. Do not run the
+agent itself on a task."""
+
+
+def self_edit_job(job: AgentJob, instruction: str, tree: Path) -> None:
+    """The node's agent edits a copy of its own source; the result replaces tree's content."""
+    with tempfile.TemporaryDirectory(prefix="dgm-self-") as tmp:
+        root = Path(tmp)
+        agent = GitStore(job.git_dir).checkout(job.commit, root / "agent")
+        work = root / "work"
+        work.mkdir()
+        (work / "task.md").write_text(SELF_EDIT_FRAME.format(instruction=instruction))
+        command = agent_command(agent, TASK_FILE, REPO_DIR, job.agent_args)
+        with _sandbox(job, work, agent, "self-edit") as sandbox:
+            sandbox.put(tree, REPO_DIR)
+            ran = sandbox.run(command, timeout=job.sandbox.timeout_s)
+            _write(job.log_dir / "self-edit-agent.log",
+                   f"exit code {ran.returncode}\n--- stdout\n{ran.stdout}\n--- stderr\n{ran.stderr}")
+            for child in tree.iterdir():
+                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+            sandbox.get(REPO_DIR, tree)
+        for cache in tree.rglob("__pycache__"):
+            shutil.rmtree(cache, ignore_errors=True)

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 
 from dgm.config import DEFAULT_CONFIG_NAME, RunConfig, dump_config, load_config
-from dgm.errors import DgmError, NotAvailableError
+from dgm.errors import DgmError
 from dgm.llm.cli import models_app
 from dgm.llm.cli import serve as llm_serve
 from dgm.bench.cli import app as bench_app
@@ -62,13 +62,6 @@ def resolve_run(run: str, root: Path | None) -> Path:
     if root is None:
         root = _load(None).archive.root
     return root / run
-
-
-def _not_yet(feature: str, issue: str) -> None:
-    raise NotAvailableError(
-        f"`dgm {feature}` is not available yet in this version of dgm; it arrives with the "
-        f"{issue}. See the README for what works today."
-    )
 
 
 # --------------------------------------------------------------------------- commands
@@ -199,19 +192,102 @@ def perf(
         console.print(f"[red]{len(missed)} target(s) missed[/]")
 
 
-# --------------------------------------------------------------------------- not yet available
+@app.command()
+def run(
+    config: ConfigArg = None,
+    estimate: Annotated[bool, typer.Option("--estimate", help="Print the expected spend, then stop.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="JSON lines instead of the live panel.")] = False,
+    max_nodes: Annotated[int | None, typer.Option(help="Override budget.max_nodes.")] = None,
+    max_hours: Annotated[float | None, typer.Option(help="Override budget.max_wall_hours.")] = None,
+    name: Annotated[str | None, typer.Option(help="Run name (default: run-<date>-<time>).")] = None,
+) -> None:
+    """Start an evolution run: the seed agent, evolved on the configured benchmark."""
+    settings = _load(config)
+    if max_nodes is not None:
+        settings.budget.max_nodes = max_nodes
+    if max_hours is not None:
+        settings.budget.max_wall_hours = max_hours
+    if name is not None:
+        settings.archive.name = name
+    if estimate:
+        _print_estimate(settings)
+        return
+    from datetime import UTC, datetime
+
+    from dgm.archive import Archive
+    from dgm.bench.registry import load_benchmark
+    from dgm.controller.session import run_session
+
+    load_benchmark(settings.benchmark)  # fail on missing data before creating anything
+    run_name = settings.archive.name or datetime.now(UTC).strftime("run-%Y%m%d-%H%M%S")
+    with Archive.create(settings.archive.root / run_name, settings) as archive:
+        outcome = run_session(archive, settings, quiet=quiet, console=console)
+    _finish(archive.path, outcome.reason, quiet)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def run(config: ConfigArg = None) -> None:
-    """Start an evolution run (arrives with the controller)."""
-    _not_yet("run", "evolution controller")
+@app.command()
+def resume(
+    run: RunArg,
+    root: RootOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="JSON lines instead of the live panel.")] = False,
+) -> None:
+    """Continue a killed or stopped run where it was (with its frozen config)."""
+    from dgm.archive import Archive
+    from dgm.controller.session import run_session
+
+    with Archive.open(resolve_run(run, root), writable=True) as archive:
+        outcome = run_session(archive, archive.config, quiet=quiet, console=console)
+    _finish(archive.path, outcome.reason, quiet)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def resume(run: RunArg) -> None:
-    """Continue a killed or stopped run (arrives with the controller)."""
-    _not_yet("resume", "evolution controller")
+def _finish(path: Path, reason: str, quiet: bool) -> None:
+    from dgm.archive import Archive
+    from dgm.archive.summary import summarize
+    from dgm.render import summary_view
+
+    if quiet:
+        return
+    console.print(f"[bold]run stopped:[/] {reason}", highlight=False)
+    with Archive.open(path) as archive:
+        console.print(summary_view(summarize(archive)))
+    console.print(f"inspect it: dgm lineage {path} --html lineage.html; resume it: dgm resume {path}",
+                  highlight=False)
+
+
+def _print_estimate(settings: RunConfig) -> None:
+    from dgm.bench.registry import load_benchmark
+    from dgm.controller.estimate import estimate_run
+
+    bench = load_benchmark(settings.benchmark)
+    train = len(bench.tasks(settings.benchmark.train_split))
+    heldout = len(bench.tasks(settings.benchmark.heldout_split))
+    estimate = estimate_run(settings, train, heldout, _price_function(settings))
+    console.print(f"tasks run: {estimate.tasks_low:,} to {estimate.tasks_high:,}")
+    console.print(f"tokens:    {estimate.tokens_low:,} to {estimate.tokens_high:,}")
+    if estimate.dollars_low is None or estimate.dollars_high is None:
+        console.print("dollars:   unknown (no price for the model; set llm.input_price_per_mtok)")
+    else:
+        console.print(f"dollars:   ${estimate.dollars_low:,.2f} to ${estimate.dollars_high:,.2f}")
+    for line in estimate.assumptions:
+        console.print(f"  assuming {line}", style="dim", highlight=False)
+
+
+def _price_function(settings: RunConfig):  # noqa: ANN202
+    from dgm.llm.client import LLMClient
+    from dgm.llm.types import LLMError
+
+    client = LLMClient(settings.llm)
+
+    def price(model: str, prompt: int, completion: int) -> float | None:
+        if model.startswith("local/"):
+            return 0.0  # the embedded model runs on this machine
+        try:
+            dollars, known = client.price(client.route(model), prompt, completion)
+        except LLMError:
+            return None
+        return dollars if known else None
+
+    return price
 
 
 @app.command()

@@ -37,7 +37,3 @@ class NodeNotFoundError(ArchiveError):
 
 class PatchError(ArchiveError):
     """A patch does not apply to its parent node."""
-
-
-class NotAvailableError(DgmError):
-    """A command whose implementation has not landed yet."""

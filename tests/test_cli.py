@@ -84,8 +84,10 @@ def test_errors_are_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "dgm.toml").write_text("[budget]\nmax_nodes = 0\n")
     bad = dgm("doctor", cwd=tmp_path)
     assert bad.returncode == 1 and "dgm.toml:2: budget.max_nodes" in bad.stderr
-    later = dgm("run", cwd=tmp_path)
-    assert later.returncode == 1 and "not available yet" in later.stderr
+    (tmp_path / "dgm.toml").write_text('[benchmark]\nname = "nope"\n')
+    unknown = dgm("run", cwd=tmp_path)
+    assert unknown.returncode == 1 and "unknown benchmark 'nope'" in unknown.stderr
+    assert not (tmp_path / "archive").exists()  # nothing was created
 
 
 def test_doctor_reports_and_fixes(tmp_path: Path) -> None:

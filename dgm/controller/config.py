@@ -50,6 +50,8 @@ class ControllerConfig(ConfigModel):
     diagnosis_attempts: int = Field(
         3, gt=0, description="Replies asked of the model before a diagnosis counts as failed."
     )
+    agent_max_steps: int = Field(
+        30, gt=0, description="Most model replies an agent gets per task (its --max-steps).")
     report_heldout: bool = Field(
         True, description="Score the root and the best node on the held-out split at the end."
     )

@@ -64,8 +64,8 @@ class Controller:
         train = services.tasks.task_ids(bench.train_split)
         if not train:
             raise ValueError(f"benchmark {bench.name!r} has no tasks in split {bench.train_split!r}")
-        self.tiers = plan_tiers(task_order(train, config.selection.seed),
-                                bench.tiers or list(DEFAULT_TIERS))
+        sizes = bench.tiers or getattr(services.tasks, "tiers", None) or list(DEFAULT_TIERS)
+        self.tiers = plan_tiers(task_order(train, config.selection.seed), sizes)
         self._session_start = time.monotonic()
         self._earlier_wall = self._previous_sessions_wall()
 

@@ -1,0 +1,91 @@
+"""The real pipeline with a scripted model: bwrap sandboxes, the proxy, the runner, the builtin suite.
+
+The scripted "model" answers the controller (a diagnosis, then an edit of the agent's prompt) and
+the agents (through the proxy, from inside the sandboxes): it fixes word_count when asked to and
+gives up on everything else, so the root passes exactly one training task.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dgm.agents import SEED_DIR
+from dgm.archive import Archive, NodeStatus
+from dgm.bench.registry import load_benchmark
+from dgm.config import RunConfig
+from dgm.controller.loop import Controller
+from dgm.controller.wiring import real_services
+from dgm.executor import LocalExecutor
+from dgm.llm.client import LLMClient
+from dgm.llm.config import LLMConfig
+from dgm.llm.testing import ScriptedModel
+
+pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+
+FIXED_WORDS = (Path(__file__).resolve().parents[2] / "benchmarks/builtin/tasks/textkit/"
+               "top-words-ties/repo/textkit/words.py").read_text().replace(
+    "ranked = counts.most_common()",
+    "ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))")
+DIAGNOSIS = json.dumps({"diagnosis": "The agent submits without reading the code it must fix.",
+                        "summary": "read the code before submitting",
+                        "instruction": "Add a rule to seed_agent/prompts/system.md: always read "
+                                       "the files named in the task before submitting."})
+
+
+def script(messages: list[dict]) -> str:
+    system = messages[0]["content"]
+    if system.startswith("You improve a coding agent"):
+        return DIAGNOSIS
+    if system.startswith("You are an expert Python engineer"):
+        prompt = (SEED_DIR / "seed_agent/prompts/system.md").read_text()
+        return f"```file seed_agent/prompts/system.md\n{prompt}- Always read the files named in " \
+               "the task before submitting.\n```\n"
+    task = messages[1]["content"]
+    if "`word_count` gives wrong answers" in task and len(messages) == 2:
+        return f"```file textkit/words.py\n{FIXED_WORDS}```"
+    return "```bash\nsubmit\n```"
+
+
+def test_one_generation_through_real_sandboxes(tmp_path: Path) -> None:
+    config = RunConfig()
+    config.llm.model = "scripted/test"
+    config.llm.api_key = "sk-planted-e2e-secret"  # type: ignore[assignment]
+    config.selection.parents_per_generation = 1
+    config.controller.agent_max_steps = 4
+    config.sandbox.timeout_s = 120
+    archive = Archive.create(tmp_path / "run", config)
+    model = ScriptedModel(script)
+    client = LLMClient(config.llm, backend=model)
+    executor = LocalExecutor(workers=2)
+    services, evaluator = real_services(archive, config, client, executor,
+                                        load_benchmark(config.benchmark))
+    try:
+        outcome = Controller(archive, services, config).run(SEED_DIR, max_steps=1)
+    finally:
+        evaluator.close()
+        executor.shutdown(cancel=True)
+    assert outcome.reason == "max_steps reached (1)"
+    root = archive.root
+    assert root.status == NodeStatus.evaluated
+    train = root.scores["builtin:train"]
+    assert (train.passed, train.failed, train.errors) == (1, 3, 0)
+    passed = [r for r in archive.results(root.id) if r.outcome == "passed"]
+    assert [r.task_id for r in passed] == ["textkit/word-count-whitespace"]
+    assert "return len(text.split())" in passed[0].patch and passed[0].tokens > 0
+    child = next(n for n in archive.nodes() if n.parent_id == root.id)
+    assert child.status == NodeStatus.evaluated and child.proposal.summary == (
+        "read the code before submitting")
+    assert "Always read the files" in archive.patch(child.id)
+    assert child.cost.tokens > 0
+    logs = archive.path / "results" / root.id / "logs" / "textkit%2Fword-count-whitespace"
+    assert {p.name for p in logs.iterdir()} >= {"1-agent.log", "1-trajectory.log", "1-test.log",
+                                                 "1-llm.log"}
+    assert "Ran 3 tests" in (logs / "1-test.log").read_text()
+    # The key reached the (scripted) provider, and nowhere else: not the archive, not a sandbox.
+    for file in archive.path.rglob("*"):
+        if file.is_file() and "agents.git" not in file.parts:
+            assert b"sk-planted-e2e-secret" not in file.read_bytes(), file
