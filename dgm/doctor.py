@@ -22,6 +22,7 @@ from dgm.config import RunConfig
 PROVIDERS: list[str] = [
     "dgm.doctor:core_checks",
     "dgm.sandbox.doctor:checks",
+    "dgm.bench.doctor:checks",
     "dgm.llm.doctor:checks",
 ]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dgm.archive.node import Cost, Node, Score, score_key
 from dgm.archive.result import Outcome, TaskRecord
@@ -41,11 +41,12 @@ class NodeEvaluator:
     """Runs a node on tasks, storing results as they come; safe to share between threads."""
 
     def __init__(self, archive: Archive, evaluator: Evaluator, lock: threading.Lock,
-                 infra_retries: int) -> None:
+                 infra_retries: int, event: Callable[..., None]) -> None:
         self.archive = archive
         self.evaluator = evaluator
         self.lock = lock
         self.infra_retries = infra_retries
+        self.event = event  # logs to the archive and tells the display; takes the lock itself
 
     def run_tasks(self, node: Node, task_ids: Sequence[str]) -> None:
         """Give every task a verdict if the infrastructure allows (bounded retries of errors)."""
@@ -61,9 +62,7 @@ class NodeEvaluator:
             if not todo:
                 return
             for attempt, tasks in sorted(todo.items()):
-                with self.lock:
-                    self.archive.events.append("eval_started", node=node.id, tasks=len(tasks),
-                                               attempt=attempt)
+                self.event("eval_started", node=node.id, tasks=len(tasks), attempt=attempt)
                 results = self.evaluator.evaluate(node, tasks, attempt)
                 cost = Cost()
                 with self.lock:
@@ -72,10 +71,9 @@ class NodeEvaluator:
                         cost = cost + Cost(dollars=result.dollars, prompt_tokens=result.tokens,
                                            cpu_seconds=sum(result.durations.values()))
                     self.archive.add_cost(node.id, cost)
-                    self.archive.events.append(
-                        "eval_finished", node=node.id, attempt=attempt,
-                        errors=sum(r.outcome == Outcome.error for r in results),
-                    )
+                self.event("eval_finished", node=node.id, attempt=attempt,
+                           passed=sum(r.outcome == Outcome.passed for r in results),
+                           errors=sum(r.outcome == Outcome.error for r in results))
 
     def refresh_scores(self, node_id: str) -> Node:
         """Recompute a node's scores from its stored results."""
@@ -97,10 +95,7 @@ class NodeEvaluator:
             if number < len(tiers) and parent_rate is not None and not could_still_beat(
                 score.passed, score.graded, total - score.errors, parent_rate
             ):
-                with self.lock:
-                    self.archive.events.append(
-                        "eval_cut", node=node.id, tier=number, passed=score.passed,
-                        graded=score.graded, parent_rate=parent_rate,
-                    )
+                self.event("eval_cut", node=node.id, tier=number, passed=score.passed,
+                           graded=score.graded, parent_rate=parent_rate)
                 return True
         return False

@@ -57,7 +57,7 @@ class Controller:
         self.lock = threading.Lock()
         self.on_event = on_event or (lambda kind, data: None)
         self.nodes = NodeEvaluator(archive, services.evaluator, self.lock,
-                                   config.controller.infra_retries)
+                                   config.controller.infra_retries, self._event)
         bench = config.benchmark
         self.train_key = score_key(bench.name, bench.train_split)
         self.heldout_key = score_key(bench.name, bench.heldout_split)

@@ -1,0 +1,26 @@
+"""`dgm doctor` check for the configured benchmark's data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dgm.config import RunConfig
+from dgm.doctor import Check
+from dgm.errors import DgmError
+
+
+def checks(config: RunConfig) -> Iterator[Check]:
+    """The benchmark loads and has tasks in both the training and the held-out split."""
+    from dgm.bench.registry import load_benchmark
+
+    bench = config.benchmark
+    try:
+        harness = load_benchmark(bench)
+    except DgmError as exc:
+        yield Check(f"benchmark {bench.name}", False, str(exc),
+                    fix="pip install -e . from a clone of dgm, or set benchmark.data")
+        return
+    train, heldout = harness.tasks(bench.train_split), harness.tasks(bench.heldout_split)
+    yield Check(f"benchmark {bench.name}", bool(train),
+                f"{len(train)} {bench.train_split} and {len(heldout)} {bench.heldout_split} tasks",
+                fix=f"add tasks to the {bench.train_split!r} split, or set benchmark.train_split")
