@@ -1,25 +1,23 @@
 """Done-when of the LLM layer: an agent inside a real sandbox calls a model through the proxy,
 with no key anywhere in the sandbox, its output or the archive.
 
-Uses plain bubblewrap with the project's hardened flags until dgm/sandbox offers the same through
-its API (SandboxSpec.llm_socket binds the node's socket at /run/dgm/llm.sock).
+The sandbox is dgm's own bubblewrap backend: SandboxSpec.llm_socket binds the node's socket at
+/run/dgm/llm.sock, and nothing else from the host environment enters.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from dgm.agents import SEED_DIR
 from dgm.llm.client import LLMClient
 from dgm.llm.config import LLMConfig
-from dgm.llm.proxy import SANDBOX_SOCKET, NodeBudget, NodeProxy
+from dgm.llm.proxy import NodeBudget, NodeProxy
 from dgm.llm.testing import ScriptedModel
+from dgm.sandbox.base import SandboxSpec
+from dgm.sandbox.bwrap import BwrapSandbox
 from tests.llm.conftest import PLANTED_KEY
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None,
@@ -31,24 +29,6 @@ TEST = ("import unittest\nfrom calc import add\n\nclass T(unittest.TestCase):\n"
         "    def test_add(self):\n        self.assertEqual(add(2, 3), 5)\n")
 
 
-def bwrap_command(work: Path, out: Path, llm_socket: Path, argv: list[str]) -> list[str]:
-    """A hardened bubblewrap sandbox: host /usr and Python read-only, no network, no env."""
-    python_root = Path(sys.base_prefix)
-    return [
-        "bwrap", "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib",
-        "--symlink", "usr/lib64", "/lib64", "--symlink", "usr/bin", "/bin",
-        "--ro-bind", str(python_root), str(python_root), "--ro-bind", str(SEED_DIR), "/agent",
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-        "--bind", str(work), "/work", "--bind", str(out), "/out", "--chdir", "/work",
-        "--bind", str(llm_socket), SANDBOX_SOCKET,
-        "--unshare-all", "--uid", "65534", "--gid", "65534", "--cap-drop", "ALL",
-        "--die-with-parent", "--new-session", "--clearenv",
-        "--setenv", "DGM_LLM_SOCKET", SANDBOX_SOCKET, "--setenv", "PYTHONPATH", "/agent",
-        "--setenv", "DGM_LLM_BACKOFF", "0", "--setenv", "PATH", "/usr/bin:/bin",
-        *argv,
-    ]
-
-
 def bash(command: str) -> str:
     return f"Next step.\n```bash\n{command}\n```"
 
@@ -58,11 +38,10 @@ def test_agent_in_bwrap_solves_a_task_through_the_proxy_without_a_key(
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", PLANTED_KEY)  # in the host's environment only
     root = archive.add_root(agent_tree)
-    work, out = tmp_path / "work", tmp_path / "out"
-    work.mkdir()
-    out.mkdir()
-    (work / "calc.py").write_text(BUGGY)
-    (work / "test_calc.py").write_text(TEST)
+    work = tmp_path / "work"
+    (work / "repo").mkdir(parents=True)
+    (work / "repo" / "calc.py").write_text(BUGGY)
+    (work / "repo" / "test_calc.py").write_text(TEST)
     model = ScriptedModel([
         bash("env; cat calc.py; ls -la /run/dgm"),
         f"The sign is wrong.\n```file calc.py\n{FIXED}```",
@@ -72,16 +51,16 @@ def test_agent_in_bwrap_solves_a_task_through_the_proxy_without_a_key(
     client = LLMClient(LLMConfig(model="anthropic/claude-sonnet-4-5"), backend=model)
     proxy = NodeProxy(client, socket_dir / f"{root.id}.sock", node_id=root.id,
                       budget=NodeBudget(tokens=10_000), log=lambda: archive.llm_log_path(root.id))
-    # The base interpreter (a venv's python lives outside what the sandbox binds).
-    python = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    argv = [str(python), "-m", "seed_agent", "--task", "Fix add() in calc.py.",
-            "--workdir", "/work", "--trajectory", "/out/trajectory.json"]
+    argv = ["python3", "-m", "seed_agent", "--task", "Fix add() in calc.py.",
+            "--workdir", "/work/repo", "--trajectory", "/work/trajectory.json"]
     with proxy:
-        done = subprocess.run(bwrap_command(work, out, proxy.socket_path, argv),
-                              capture_output=True, text=True, timeout=120,
-                              env={"PATH": os.environ["PATH"]})
+        spec = SandboxSpec(workdir=work, ro_binds={"/agent": SEED_DIR},
+                           llm_socket=proxy.socket_path,
+                           env={"PYTHONPATH": "/agent", "DGM_LLM_BACKOFF": "0"})
+        with BwrapSandbox(spec) as sandbox:
+            done = sandbox.run(argv, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert (work / "calc.py").read_text() == FIXED
+    assert (work / "repo" / "calc.py").read_text() == FIXED
     # Every call reached the model with the host's key, added by the proxy.
     assert model.calls == 4 and {r["api_key"] for r in model.requests} == {PLANTED_KEY}
     assert proxy.usage.total_tokens == 440
@@ -92,7 +71,7 @@ def test_agent_in_bwrap_solves_a_task_through_the_proxy_without_a_key(
     # Nothing the sandbox wrote, and nothing in the archive, holds the key.
     log = archive.llm_log_path(root.id)
     assert len(log.read_text().splitlines()) == 4
-    for folder in (work, out, archive.path):
+    for folder in (work, archive.path):
         for path in folder.rglob("*"):
             if path.is_file():
                 assert PLANTED_KEY.encode() not in path.read_bytes(), path
