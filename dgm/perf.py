@@ -22,6 +22,7 @@ from pathlib import Path
 SUITES: dict[str, str] = {
     "archive": "dgm.archive.perf:rows",
     "sandbox": "dgm.sandbox.perf:rows",
+    "bench": "dgm.bench.perf:rows",
     "llm": "dgm.llm.perf:rows",
 }
 

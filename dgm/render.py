@@ -177,10 +177,10 @@ def _fmt_seconds(value: float) -> str:
 def perf_table(rows: Sequence[PerfRow]) -> Table:
     """The `dgm perf` table: one section per suite, numbers never wrapped."""
     table = Table(title="dgm perf", show_lines=False)
-    table.add_column("operation", ratio=3)
+    table.add_column("operation", ratio=3, min_width=20)
     for name in ("p50", "p90", "n", "ratio"):
         table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("baseline (p50)", ratio=2)
+    table.add_column("baseline (p50)", ratio=2, min_width=14)
     table.add_column("target", no_wrap=True)
     suite = None
     for row in rows:
@@ -192,7 +192,7 @@ def perf_table(rows: Sequence[PerfRow]) -> Table:
         target = Text(row.target)
         if row.ok is not None:
             target.append("  ok" if row.ok else "  MISSED", style="green" if row.ok else "red")
-        fmt = _fmt_seconds if row.unit == "s" else (lambda v, u=row.unit: f"{v:.1f} {u}")
+        fmt = _fmt_seconds if row.unit == "s" else (lambda v, u=row.unit: f"{v:.0f} {u}")
         table.add_row(
             row.operation, fmt(row.p50), fmt(row.p90), str(len(row.samples)),
             f"{row.ratio:.2f}x", f"{row.baseline} ({fmt(row.baseline_p50)})", target,
