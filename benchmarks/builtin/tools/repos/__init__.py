@@ -1,0 +1,7 @@
+"""Repository definitions of the generated builtin tasks, one module per repository."""
+
+import importlib
+
+NAMES = ["inifile"]
+
+ALL = [importlib.import_module(f"repos.{name}").REPO for name in NAMES]
