@@ -87,6 +87,8 @@ def heldout_line(report: HeldoutReport) -> str:
         excluded.append(f"{report.excluded_invalid} without a verdict")
     if report.excluded_tampered:
         excluded.append(f"{report.excluded_tampered} tampered")
+    if report.excluded_flaky:
+        excluded.append(f"{report.excluded_flaky} flaky")
     tail = f"; excluded: {', '.join(excluded)}" if excluded else ""
     return (f"best {report.best_rate:.1%} vs root {report.root_rate:.1%} on {report.tasks} paired "
             f"{report.key} tasks: {report.difference * 100:+.1f} points "

@@ -50,6 +50,12 @@ class ControllerConfig(ConfigModel):
     diagnosis_attempts: int = Field(
         3, gt=0, description="Replies asked of the model before a diagnosis counts as failed."
     )
+    flaky_reruns: int = Field(
+        1, ge=0, description=(
+            "Extra runs of the seed agent on each task it is scored on, to find flaky tasks "
+            "(verdicts that change between identical runs); they are flagged in the events and "
+            "left out of the held-out report. 0 turns this off and halves the seed's cost."
+        ))
     agent_max_steps: int = Field(
         30, gt=0, description="Most model replies an agent gets per task (its --max-steps).")
     report_heldout: bool = Field(

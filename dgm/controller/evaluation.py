@@ -23,6 +23,14 @@ def has_verdict(record: TaskRecord | None) -> bool:
     return record is not None and record.latest is not None and record.latest.outcome != Outcome.error
 
 
+def flaky_tasks(records: dict[str, TaskRecord]) -> list[str]:
+    """Tasks whose verdicts disagree across attempts of the same node (errors aside)."""
+    return sorted(
+        task for task, record in records.items()
+        if len({a.outcome for a in record.attempts if a.outcome != Outcome.error}) > 1
+    )
+
+
 def scores_of(records: dict[str, TaskRecord]) -> dict[str, Score]:
     """Score per benchmark split from the latest attempt of each task."""
     counts: dict[str, dict[Outcome, int]] = defaultdict(lambda: defaultdict(int))
@@ -74,6 +82,31 @@ class NodeEvaluator:
                 self.event("eval_finished", node=node.id, attempt=attempt,
                            passed=sum(r.outcome == Outcome.passed for r in results),
                            errors=sum(r.outcome == Outcome.error for r in results))
+
+    def rerun(self, node: Node, task_ids: Sequence[str], runs: int) -> list[str]:
+        """Run each task until it has `runs` verdicts; return the node's flaky tasks.
+
+        Counting verdicts already stored makes this idempotent, so a resumed run does not
+        repeat re-runs that finished before the crash.
+        """
+        with self.lock:
+            records = self.archive.task_records(node.id)
+        todo: dict[int, list[str]] = defaultdict(list)
+        for task in task_ids:
+            record = records.get(task)
+            if record is None or record.latest is None:
+                continue
+            verdicts = sum(a.outcome != Outcome.error for a in record.attempts)
+            for extra in range(max(0, runs - verdicts)):
+                todo[record.latest.attempt + 1 + extra].append(task)
+        for attempt, tasks in sorted(todo.items()):
+            self.event("rerun_started", node=node.id, tasks=len(tasks), attempt=attempt)
+            results = self.evaluator.evaluate(node, tasks, attempt)
+            with self.lock:
+                for result in results:
+                    self.archive.write_result(result)
+        with self.lock:
+            return flaky_tasks(self.archive.task_records(node.id))
 
     def refresh_scores(self, node_id: str) -> Node:
         """Recompute a node's scores from its stored results."""

@@ -106,6 +106,7 @@ class Controller:
         root = self.archive.node(root.id)
         if root.status == NodeStatus.pending:
             self._validate(root, parent_rate=None)
+        self._find_flaky(self.archive.node(root.id), [t for tier in self.tiers for t in tier])
         steps = sum(1 for e in self.archive.events if e.kind == "step_started")
         while True:
             reason = exhausted(self.config.budget, self.usage())
@@ -241,6 +242,17 @@ class Controller:
                                                 reason="the edit changed nothing")
         return child
 
+    def _find_flaky(self, root: Node, task_ids: list[str]) -> None:
+        """Re-run the seed agent on tasks it has a verdict for; flag those whose verdict changes."""
+        reruns = self.config.controller.flaky_reruns
+        if root.status != NodeStatus.evaluated or not reruns:
+            return
+        before = sum(len(r.attempts) for r in self.archive.task_records(root.id).values())
+        flaky = self.nodes.rerun(root, task_ids, runs=1 + reruns)
+        if sum(len(r.attempts) for r in self.archive.task_records(root.id).values()) != before:
+            self.nodes.refresh_scores(root.id)
+            self._event("flaky_tasks", node=root.id, tasks=flaky)
+
     # ----------------------------------------------------------------- held-out report
 
     def _score_heldout(self) -> None:
@@ -255,4 +267,6 @@ class Controller:
             self._event("heldout_started", node=node.id)
             self.nodes.run_tasks(node, heldout)
             self.nodes.refresh_scores(node.id)
+            if node.id == root.id:
+                self._find_flaky(self.archive.node(root.id), heldout)
             self._event("heldout_finished", node=node.id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 from dgm.archive.flips import Flip
 from dgm.archive.node import score_key
 from dgm.archive.run import Archive
+from dgm.controller.evaluation import flaky_tasks
 
 Z95 = 1.959964
 
@@ -27,6 +28,7 @@ class HeldoutReport(BaseModel):
     high: float
     excluded_invalid: int
     excluded_tampered: int
+    excluded_flaky: int = 0
 
 
 def heldout_report(archive: Archive) -> HeldoutReport | None:
@@ -39,7 +41,10 @@ def heldout_report(archive: Archive) -> HeldoutReport | None:
     flips = archive.flips(root.id, best.id)
     split = {r.task_id for r in archive.results(best.id) if r.split == bench.heldout_split}
     tampered = {r.task_id for node in (root.id, best.id) for r in archive.results(node) if r.tampered}
-    paired = {t: f for t, f in flips.tasks.items() if t in split and t not in tampered}
+    # A task whose verdict changed between identical runs says nothing about the agent.
+    flaky = set().union(*(flaky_tasks(archive.task_records(n)) for n in {root.id, best.id}))
+    paired = {t: f for t, f in flips.tasks.items()
+              if t in split and t not in tampered and t not in flaky}
     valid = {t: f for t, f in paired.items() if f != Flip.invalid}
     n = len(valid)
     if n == 0:
@@ -55,4 +60,5 @@ def heldout_report(archive: Archive) -> HeldoutReport | None:
         root_rate=(both + regressed) / n, best_rate=(both + fixed) / n, difference=diff,
         low=max(-1.0, diff - Z95 * se), high=min(1.0, diff + Z95 * se),
         excluded_invalid=len(paired) - n, excluded_tampered=len(split & tampered),
+        excluded_flaky=len(split & (flaky - tampered)),
     )

@@ -69,6 +69,22 @@ class ErrorOnceEvaluator(LevelEvaluator):
         return results
 
 
+class FlakyEvaluator(LevelEvaluator):
+    """Like LevelEvaluator, but the named tasks flip their verdict on every other attempt."""
+
+    def __init__(self, git_dir: Path, ledger: Path, flaky: set[str]) -> None:
+        super().__init__(git_dir, ledger)
+        self.flaky = set(flaky)
+
+    def evaluate(self, node: Node, task_ids: Sequence[str], attempt: int) -> list[TaskResult]:
+        results = super().evaluate(node, task_ids, attempt)
+        for result in results:
+            if result.task_id in self.flaky and attempt % 2 == 0:
+                result.outcome = (Outcome.failed if result.outcome == Outcome.passed
+                                  else Outcome.passed)
+        return results
+
+
 def scripted_ask(garbage_every: int = 0):
     """The controller's model: a JSON diagnosis, then level.txt raised by one."""
     calls = {"n": 0}

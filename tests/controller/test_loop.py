@@ -10,7 +10,16 @@ import pytest
 from dgm.archive import Archive, NodeStatus
 from dgm.config import RunConfig
 from dgm.controller.loop import Controller
-from tests.controller.fakes import ErrorOnceEvaluator, seed_tree, services
+from dgm.controller.report import heldout_report
+from dgm.controller.services import Services
+from tests.controller.fakes import (
+    ErrorOnceEvaluator,
+    FlakyEvaluator,
+    Tasks,
+    scripted_ask,
+    seed_tree,
+    services,
+)
 
 
 def make_config(**budget: object) -> RunConfig:
@@ -45,8 +54,10 @@ def test_scores_climb_through_selection(tmp_path: Path) -> None:
     assert archive.node(best.id).score("builtin:heldout") == pytest.approx(0.75)
     others = [n for n in archive.nodes() if n.id not in {root.id, best.id}]
     assert all("builtin:heldout" not in n.scores for n in others)
-    # Each (node, task) ran exactly once; spending was recorded.
-    assert max(ledger_counts(ledger).values()) == 1
+    # Each (node, task) ran exactly once, except the seed's re-runs that look for flaky tasks.
+    counts = ledger_counts(ledger)
+    assert {n for (n, _t), c in counts.items() if c > 1} == {root.id}
+    assert max(counts.values()) == 2 and counts[(root.id, "t0")] == counts[(root.id, "h0")] == 2
     assert archive.spend().dollars > 0 and archive.node(best.id).cost.tokens > 0
     kinds = [e.kind for e in archive.events]
     assert kinds.count("step_started") == kinds.count("step_finished") == 5
@@ -84,6 +95,7 @@ def test_broken_children_and_garbage_replies_never_crash_the_run(tmp_path: Path)
 
 def test_infrastructure_errors_are_retried_not_charged(tmp_path: Path) -> None:
     config = make_config()
+    config.controller.flaky_reruns = 0
     archive = Archive.create(tmp_path / "run", config)
     evaluator = ErrorOnceEvaluator(archive.path / "agents.git", tmp_path / "l", {"t0", "t1"})
     svc = services(archive.path, tmp_path / "l", evaluator=evaluator)
@@ -106,3 +118,33 @@ def test_successive_halving_cuts_a_hopeless_child(tmp_path: Path) -> None:
     node = archive.node(weak.id)
     assert node.status == NodeStatus.evaluated and node.reason.startswith("stopped early")
     assert node.scores["builtin:train"].graded == 3  # only the first tier ran
+
+
+def test_flaky_tasks_are_flagged_once_and_left_out_of_the_report(tmp_path: Path) -> None:
+    config = make_config()
+    archive = Archive.create(tmp_path / "run", config)
+    ledger = tmp_path / "ledger"
+    evaluator = FlakyEvaluator(archive.path / "agents.git", ledger, flaky={"t1", "h0"})
+    svc = Services(tasks=Tasks(), evaluator=evaluator, ask=scripted_ask())
+    Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"), max_steps=3)
+    flagged = [e.data["tasks"] for e in archive.events if e.kind == "flaky_tasks"]
+    assert flagged == [["t1"], ["h0", "t1"]]
+    report = heldout_report(archive)
+    assert report.excluded_flaky == 1 and report.tasks == 3
+    # A resumed run does not repeat the seed's re-runs.
+    before = ledger_counts(ledger)
+    Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"), max_steps=3)
+    root = archive.root.id
+    assert {k: v for k, v in ledger_counts(ledger).items() if k[0] == root} == \
+        {k: v for k, v in before.items() if k[0] == root}
+
+
+def test_flaky_reruns_can_be_turned_off(tmp_path: Path) -> None:
+    config = make_config()
+    config.controller.flaky_reruns = 0
+    archive = Archive.create(tmp_path / "run", config)
+    ledger = tmp_path / "ledger"
+    Controller(archive, services(archive.path, ledger), config).run(
+        seed_tree(tmp_path / "seed"), max_steps=2)
+    assert max(ledger_counts(ledger).values()) == 1
+    assert not [e for e in archive.events if e.kind == "flaky_tasks"]
