@@ -8,7 +8,7 @@ from dgm.bench.base import Benchmark
 from dgm.bench.config import BenchmarkConfig
 from dgm.errors import ConfigError
 
-KNOWN = ("builtin",)
+KNOWN = ("builtin", "humaneval")
 
 
 def _load(name: str, data: Path | None) -> Benchmark:
@@ -16,6 +16,10 @@ def _load(name: str, data: Path | None) -> Benchmark:
         from dgm.bench.builtin import BuiltinBenchmark
 
         return BuiltinBenchmark(data)
+    if name == "humaneval":
+        from dgm.bench.humaneval import HumanEvalBenchmark
+
+        return HumanEvalBenchmark(data)
     raise ConfigError(f"benchmark.name: unknown benchmark {name!r} (available: {', '.join(KNOWN)})")
 
 
