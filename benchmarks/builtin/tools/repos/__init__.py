@@ -2,6 +2,6 @@
 
 import importlib
 
-NAMES = ["inifile"]
+NAMES = ["inifile", "todo", "geom"]
 
 ALL = [importlib.import_module(f"repos.{name}").REPO for name in NAMES]
