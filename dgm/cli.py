@@ -199,12 +199,16 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", help="JSON lines instead of the live panel.")] = False,
     max_nodes: Annotated[int | None, typer.Option(help="Override budget.max_nodes.")] = None,
     max_hours: Annotated[float | None, typer.Option(help="Override budget.max_wall_hours.")] = None,
+    max_tasks: Annotated[int | None, typer.Option(
+        min=1, help="Override benchmark.max_tasks: at most this many tasks per split.")] = None,
     name: Annotated[str | None, typer.Option(help="Run name (default: run-<date>-<time>).")] = None,
 ) -> None:
     """Start an evolution run: the seed agent, evolved on the configured benchmark."""
     settings = _load(config)
     if max_nodes is not None:
         settings.budget.max_nodes = max_nodes
+    if max_tasks is not None:
+        settings.benchmark.max_tasks = max_tasks
     if max_hours is not None:
         settings.budget.max_wall_hours = max_hours
     if name is not None:

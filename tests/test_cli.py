@@ -158,3 +158,14 @@ def test_status_watch_follows_a_live_run(tmp_path: Path, run_dir: tuple[Path, di
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "latest events" in out and added.id in out and "written while watched" in out
+
+
+def test_run_estimate_honours_the_task_and_node_overrides(tmp_path: Path) -> None:
+    done = dgm("run", "--estimate", "--max-nodes", "3", "--max-tasks", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "2 children" in done.stdout
+    assert "every child runs all 2 training tasks" in done.stdout
+    assert "also run 2 held-out tasks" in done.stdout
+    assert not (tmp_path / "archive").exists()  # an estimate creates nothing
+    bad = dgm("run", "--estimate", "--max-tasks", "0", cwd=tmp_path)
+    assert bad.returncode != 0 and "max-tasks" in bad.stderr

@@ -25,4 +25,8 @@ class BenchmarkConfig(ConfigModel):
     tiers: list[int] | None = Field(
         None, description="Staged-evaluation tier sizes, e.g. [10, 50]. Unset: the manifest's."
     )
+    max_tasks: int | None = Field(
+        None, gt=0, description=(
+            "Use at most this many tasks of each split (the same fixed subset every time). "
+            "For quick runs on slow models; unset uses every task."))
     task_timeout_s: float = Field(600.0, gt=0, description="Wall-clock limit of one task's tests.")

@@ -24,5 +24,10 @@ def _load(name: str, data: Path | None) -> Benchmark:
 
 
 def load_benchmark(config: BenchmarkConfig) -> Benchmark:
-    """The harness for a benchmark config."""
-    return _load(config.name, config.data)
+    """The harness for a benchmark config (cut to `max_tasks` per split when set)."""
+    bench = _load(config.name, config.data)
+    if config.max_tasks is not None:
+        from dgm.bench.subset import CappedBenchmark
+
+        return CappedBenchmark(bench, config.max_tasks)
+    return bench

@@ -42,9 +42,10 @@ def estimate_run(config: RunConfig, train_tasks: int, heldout_tasks: int, price:
     children = (budget.max_nodes or 1) - 1
     tiers = config.benchmark.tiers or list(DEFAULT_TIERS)
     first_tier = min(tiers[0], train_tasks)
-    heldout = 2 * heldout_tasks if config.controller.report_heldout else 0
-    tasks_low = train_tasks + children * first_tier + heldout
-    tasks_high = train_tasks * (children + 1) + heldout
+    seed_runs = 1 + config.controller.flaky_reruns  # the seed is re-run to find flaky tasks
+    heldout = (seed_runs + 1) * heldout_tasks if config.controller.report_heldout else 0
+    tasks_low = seed_runs * train_tasks + children * first_tier + heldout
+    tasks_high = train_tasks * (children + seed_runs) + heldout
     controller = (DIAGNOSIS_TOKENS[0] + PROPOSAL_TOKENS[0], DIAGNOSIS_TOKENS[1] + PROPOSAL_TOKENS[1])
     agent = (AGENT_STEP_TOKENS[0] * AGENT_STEPS_PER_TASK, AGENT_STEP_TOKENS[1] * AGENT_STEPS_PER_TASK)
     if config.llm.node_max_tokens is not None:
@@ -72,6 +73,8 @@ def estimate_run(config: RunConfig, train_tasks: int, heldout_tasks: int, price:
         f"low: children stop after the first tier ({first_tier} tasks); high: every child runs "
         f"all {train_tasks} training tasks; the root and the best also run {heldout_tasks} "
         "held-out tasks",
+        f"the seed agent runs each of its tasks {seed_runs} time(s) "
+        "(controller.flaky_reruns, to find flaky tasks)",
     ]
     return Estimate(children=children, tasks_low=tasks_low, tasks_high=tasks_high,
                     tokens_low=tokens_low, tokens_high=tokens_high, dollars_low=dollars_low,
