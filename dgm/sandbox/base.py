@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, Protocol
@@ -27,6 +28,9 @@ class SandboxSpec(BaseModel):
     workdir: Path = Field(description="Host folder mounted read-write at /work.")
     rootfs: Path | None = Field(
         None, description="Root filesystem folder; None: the host's /usr, read-only.")
+    image: str = Field(
+        "python", description="Image of the docker backend: a recipe name built by "
+        "`dgm sandbox build`, or a full image tag.")
     ro_binds: dict[str, Path] = Field(
         default_factory=dict, description="Sandbox path -> host path, mounted read-only.")
     memory_mb: int = Field(2048, gt=0)
@@ -90,3 +94,25 @@ def host_path(spec: SandboxSpec, inside: str) -> Path:
     if not target.is_relative_to(spec.workdir.resolve()):
         raise SandboxError(f"{inside}: escapes {WORKDIR}")
     return target
+
+
+def copy_in(spec: SandboxSpec, src: Path, dest: str) -> None:
+    """put() of backends whose /work is a host folder: copy a file or folder under /work."""
+    target = host_path(spec, dest)
+    if Path(src).is_dir():
+        shutil.copytree(src, target, dirs_exist_ok=True, symlinks=True)
+    else:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+
+
+def copy_out(spec: SandboxSpec, src: str, dest: Path) -> None:
+    """get() of such backends: copy a path under /work out (symlinks copied, never followed)."""
+    source = host_path(spec, src)
+    if not source.exists():
+        raise SandboxError(f"{src}: no such file in the sandbox")
+    if source.is_dir():
+        shutil.copytree(source, dest, dirs_exist_ok=True, symlinks=True)
+    else:
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, dest, follow_symlinks=False)

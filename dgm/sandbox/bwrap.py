@@ -21,7 +21,8 @@ from dgm.sandbox.base import (
     ExecResult,
     SandboxError,
     SandboxSpec,
-    host_path,
+    copy_in,
+    copy_out,
 )
 from dgm.sandbox.capture import run_capped
 
@@ -124,23 +125,11 @@ class BwrapSandbox:
 
     def put(self, src: Path, dest: str) -> None:
         """Copy a host file or folder to a path under /work."""
-        target = host_path(self.spec, dest)
-        if Path(src).is_dir():
-            shutil.copytree(src, target, dirs_exist_ok=True, symlinks=True)
-        else:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, target)
+        copy_in(self.spec, src, dest)
 
     def get(self, src: str, dest: Path) -> None:
         """Copy a path under /work out to the host (symlinks are copied as links, never followed)."""
-        source = host_path(self.spec, src)
-        if not source.exists():
-            raise SandboxError(f"{src}: no such file in the sandbox")
-        if source.is_dir():
-            shutil.copytree(source, dest, dirs_exist_ok=True, symlinks=True)
-        else:
-            Path(dest).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, dest, follow_symlinks=False)
+        copy_out(self.spec, src, dest)
 
     def close(self) -> None:
         """Kill anything left and remove the cgroup (idempotent)."""

@@ -23,14 +23,18 @@ class CappedStream:
     def drain(self, stream: IO[bytes]) -> None:
         """Read until EOF."""
         while chunk := stream.read1(1 << 16):  # type: ignore[attr-defined]
-            self.total += len(chunk)
-            room = self.limit // 2 - len(self.head)
-            if room > 0:
-                self.head += chunk[:room]
-                chunk = chunk[room:]
-            self.tail += chunk
-            if len(self.tail) > self.limit // 2:
-                del self.tail[: len(self.tail) - self.limit // 2]
+            self.feed(chunk)
+
+    def feed(self, chunk: bytes) -> None:
+        """Take one chunk of the stream."""
+        self.total += len(chunk)
+        room = self.limit // 2 - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        self.tail += chunk
+        if len(self.tail) > self.limit // 2:
+            del self.tail[: len(self.tail) - self.limit // 2]
 
     @property
     def truncated(self) -> bool:

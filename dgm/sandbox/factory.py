@@ -10,7 +10,7 @@ from dgm.sandbox.config import SandboxConfig
 
 def spec_from_config(config: SandboxConfig, workdir: Path, **job: object) -> SandboxSpec:
     """A SandboxSpec with the configured limits and this job's folders, socket and labels."""
-    return SandboxSpec(workdir=workdir, memory_mb=config.memory_mb, cpus=config.cpus,
+    return SandboxSpec(workdir=workdir, image=config.image, memory_mb=config.memory_mb, cpus=config.cpus,
                        pids=config.pids, timeout_s=config.timeout_s, network=config.network,
                        **job)  # type: ignore[arg-type]
 
@@ -21,4 +21,8 @@ def make_sandbox(config: SandboxConfig, spec: SandboxSpec) -> Sandbox:
         from dgm.sandbox.bwrap import BwrapSandbox
 
         return BwrapSandbox(spec)
-    raise SandboxError(f"sandbox backend {config.backend!r} is not available yet; use 'bwrap'")
+    if config.backend == "docker":
+        from dgm.sandbox.docker import DockerSandbox
+
+        return DockerSandbox(spec)  # SandboxError naming the extra or how to start a daemon
+    raise SandboxError(f"unknown sandbox backend {config.backend!r}; use 'bwrap' or 'docker'")
