@@ -206,6 +206,24 @@ class GitStore:
                 current.append(line)
         return {sha: "".join(patches.get(sha, [])) for sha in shas}
 
+    def changed_paths(self, a: str, b: str) -> list[str]:
+        """Paths that differ between commit a and commit b."""
+        return self._git("diff", "--name-only", "--no-renames", a, b).splitlines()
+
+    def path_history(self, sha: str, prefix: str) -> list[tuple[str, list[tuple[str, str]]]]:
+        """Commits reachable from sha that touched paths under prefix, newest first, each with
+        its (status letter, path) changes; renames show as a delete and an add."""
+        out = self._git("log", "--format=%x01%H", "--name-status", "--no-renames", sha, "--",
+                        prefix)
+        history: list[tuple[str, list[tuple[str, str]]]] = []
+        for line in out.splitlines():
+            if line.startswith("\x01"):
+                history.append((line[1:].strip(), []))
+            elif line.strip() and history:
+                status, _, path = line.partition("\t")
+                history[-1][1].append((status[:1], path))
+        return history
+
     def files(self, sha: str) -> list[str]:
         """Paths in the commit's tree."""
         return self._git("ls-tree", "-r", "--name-only", sha).splitlines()

@@ -11,12 +11,19 @@ so the gate and the views never trust the agent's reading. A skill file:
     ---
     The procedure itself.
 
-Skills load in file-name order; files whose names start with a digit prefix sort predictably.
+Load order comes from the manifest, skills/manifest.toml:
+
+    # Skills loaded into the agent's prompt, in this order.
+    skills = ["10-run-the-tests.md", "20-reproduce-first.md"]
+
+The host holds a library to it strictly (every skill file listed, every listed file present);
+without a manifest skills load in file-name order, as older agents had it.
 """
 
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel, Field, ValidationError
@@ -24,6 +31,8 @@ from pydantic import BaseModel, Field, ValidationError
 from dgm.skills.config import SkillsConfig
 
 SKILLS_DIR = "skills"
+MANIFEST = "manifest.toml"
+MANIFEST_PATH = f"{SKILLS_DIR}/{MANIFEST}"
 CHARS_PER_TOKEN = 4  # a conservative estimate; the bound is a budget, not an exact count
 _FRONT = re.compile(r"\A---\n(.*?)\n---\n?(.*)\Z", re.S)
 
@@ -95,11 +104,61 @@ def is_skill_path(path: str) -> bool:
             and parts[1].lower() != "readme.md")
 
 
+def parse_manifest(text: str) -> list[str]:
+    """The skill files a manifest lists, in load order; ValueError says what is wrong."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"{MANIFEST_PATH}: not valid TOML: {exc}") from None
+    listed = data.get("skills")
+    if not isinstance(listed, list) or not all(isinstance(x, str) for x in listed):
+        raise ValueError(f"{MANIFEST_PATH}: needs skills = [\"file.md\", ...] (a list of file names)")
+    unknown = sorted(set(data) - {"skills"})
+    if unknown:
+        raise ValueError(f"{MANIFEST_PATH}: unknown key {unknown[0]!r} (known: skills)")
+    return listed
+
+
+def render_manifest(names: list[str]) -> str:
+    """A manifest listing these skill file names in load order."""
+    body = "".join(f'    "{name}",\n' for name in names)
+    return ("# Skills loaded into the agent's prompt, in this order (one file each in skills/).\n"
+            f"skills = [\n{body}]\n")
+
+
+def load_order(files: dict[str, str], problems: list[str]) -> list[str]:
+    """Skill paths in load order: the manifest's, else file-name order; mismatches go to problems."""
+    present = sorted(p for p in files if is_skill_path(p))
+    if MANIFEST_PATH not in files:
+        return present
+    try:
+        listed = parse_manifest(files[MANIFEST_PATH])
+    except ValueError as exc:
+        problems.append(str(exc))
+        return present
+    order: list[str] = []
+    for name in listed:
+        path = f"{SKILLS_DIR}/{name}"
+        if not is_skill_path(path):
+            problems.append(f"{MANIFEST_PATH}: {name!r} is not a skill file name (skills/<name>.md)")
+        elif path in order:
+            problems.append(f"{MANIFEST_PATH}: {name!r} listed twice")
+        elif path not in files:
+            problems.append(f"{MANIFEST_PATH}: lists {name!r}, which does not exist")
+        else:
+            order.append(path)
+    for path in present:
+        if path not in order:
+            problems.append(f"{path}: not listed in {MANIFEST_PATH}")
+            order.append(path)
+    return order
+
+
 def library_from_files(files: dict[str, str], config: SkillsConfig) -> Library:
     """Parse and check skills given as path -> text (from a checkout or a git tree)."""
     library = Library()
     seen: dict[str, str] = {}
-    for path in sorted(p for p in files if is_skill_path(p)):
+    for path in load_order(files, library.problems):
         try:
             skill = parse_skill(path, files[path])
         except ValueError as exc:
@@ -121,9 +180,15 @@ def library_from_files(files: dict[str, str], config: SkillsConfig) -> Library:
 
 def load_library(tree: Path, config: SkillsConfig) -> Library:
     """The library of an agent checked out at tree."""
+    return library_from_files(skill_files(Path(tree)), config)
+
+
+def skill_files(tree: Path) -> dict[str, str]:
+    """path -> text of the skill files and the manifest of a checked-out agent."""
     folder = Path(tree) / SKILLS_DIR
     files = {}
     if folder.is_dir():
-        for file in folder.glob("*.md"):
-            files[f"{SKILLS_DIR}/{file.name}"] = file.read_text(errors="replace")
-    return library_from_files(files, config)
+        for file in [*folder.glob("*.md"), folder / MANIFEST]:
+            if file.is_file():
+                files[f"{SKILLS_DIR}/{file.name}"] = file.read_text(errors="replace")
+    return files

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,15 +34,27 @@ def parse_skill(path: Path) -> Skill:
     )
 
 
+def skill_paths(folder: Path) -> list[Path]:
+    """Skill files in load order: those skills/manifest.toml lists, then any others by name."""
+    found = sorted(p for p in folder.glob("*.md") if p.name.lower() != "readme.md")
+    listed: list[Path] = []
+    manifest = folder / "manifest.toml"
+    if manifest.is_file():
+        try:
+            names = tomllib.loads(manifest.read_text()).get("skills", [])
+        except tomllib.TOMLDecodeError:
+            names = []  # a broken manifest must not stop the agent: fall back to name order
+        listed = [folder / n for n in names if isinstance(n, str) and folder / n in found]
+    return list(dict.fromkeys(listed + found))
+
+
 def render_skills(folder: Path, max_chars: int) -> str:
-    """The skills section of the prompt, in file-name order, stopping at max_chars."""
+    """The skills section of the prompt, in manifest order, stopping at max_chars."""
     if not folder.is_dir():
         return ""
     parts: list[str] = []
     used = 0
-    for path in sorted(folder.glob("*.md")):
-        if path.name.lower() == "readme.md":
-            continue
+    for path in skill_paths(folder):
         skill = parse_skill(path)
         when = f" Use when: {skill.when}" if skill.when else ""
         piece = f"### {skill.name}\n{skill.description}{when}\n{skill.body}\n"
