@@ -206,3 +206,50 @@ def test_skills_respect_the_size_bound(tmp_path: Path) -> None:
     text = render_skills(tmp_path, max_chars=300)
     assert "### s0" in text and "### s1" in text and "### s2" not in text
     assert render_skills(SEED_DIR / "skills", 10_000).count("### ") == 2
+
+
+@pytest.mark.parametrize(("reply", "kind", "body", "path"), [
+    ("Let me look.\n```\nls -la\n```", "bash", "ls -la\n", ""),  # untagged block
+    ("```console\n$ python -m unittest -q\n```", "bash", "python -m unittest -q\n", ""),
+    ("Fixed version:\n```python calc.py\nx = 1\n```", "file", "x = 1\n", "calc.py"),
+    ("```file: src/a.py\nx = 1\n```", "file", "x = 1\n", "src/a.py"),
+    ("```file\nsrc/a.py\nx = 1\n```", "file", "x = 1\n", "src/a.py"),  # path on the first line
+    ("I will run the tests.\n```bash\npython -m unittest -q", "bash", "python -m unittest -q", ""),
+    ("All tests pass now.\n\nsubmit", "submit", "", ""),
+    ("Done.\n`Submit`.", "submit", "", ""),
+    ("  ```bash\n  ls\n  ```", "bash", "  ls\n", ""),  # an indented fence
+])
+def test_forgiving_parsing_of_weak_model_replies(reply: str, kind: str, body: str, path: str) -> None:
+    action, count = parse_action(reply)
+    assert (action.kind, action.body, action.path, count) == (kind, body, path, 1)
+
+
+def test_quoted_output_does_not_run_when_an_action_is_tagged() -> None:
+    action, count = parse_action("I expect\n```\nOK\n```\nso:\n```bash\npython t.py\n```")
+    assert (action.body, count) == ("python t.py\n", 1)
+
+
+@pytest.mark.parametrize(("reply", "message"), [
+    ("```python\nprint(add(2, 3))\n```", "```python block is not an action"),
+    ("```file calc.py\ndef add(a, b):\n    return a +", "was not closed"),
+    ("I should read calc.py first.", "had no action block"),
+])
+def test_format_errors_say_how_to_fix_the_reply(reply: str, message: str) -> None:
+    with pytest.raises(FormatError, match=message.replace("`", ".")):
+        parse_action(reply)
+
+
+def test_a_repeated_action_is_not_rerun_and_the_next_reply_is_sampled(
+    scripted, repo: Path, tmp_path: Path
+) -> None:
+    server = scripted([bash("echo x >> log.txt"), "Again.\n" + bash("echo x >> log.txt"),
+                       "```python\nprint(1)\n```", bash("cat log.txt"), bash("submit")])
+    result, traj = run_agent(server.server_address, repo, tmp_path)
+    assert result.returncode == 0
+    assert [s["action"] for s in traj["steps"]] == ["bash", "repeated", "format_error", "bash",
+                                                     "submit"]
+    assert traj["steps"][3]["output"] == "x\n"  # the repeated command ran only once
+    assert "not run\nagain" in server.requests[2]["messages"][-1]["content"]
+    assert "block is not an action" in server.requests[3]["messages"][-1]["content"]
+    temperatures = [r.get("temperature") for r in server.requests]
+    assert temperatures == [None, None, 0.7, 0.7, None]

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from seed_agent.model import BudgetExhausted, Model, ModelError
 from seed_agent.skills import render_skills
-from seed_agent.tools import FormatError, Observation, parse_action, run_bash, write_file
+from seed_agent.tools import (Action, FormatError, Observation, parse_action, run_bash,
+                              write_file)
 
 PROMPTS = Path(__file__).resolve().parent / "prompts"
 ELIDED = "[output elided to save context]"
@@ -120,6 +121,7 @@ class Agent:
                                                overview=overview(workdir, s.overview_chars))},
         ]
         traj.save(trajectory_path)
+        last: Action | None = None  # the latest action carried out
         for number in range(1, s.max_steps + 1):
             if self.model.tokens >= s.max_tokens:
                 return self._end(traj, "token_budget", f"used {self.model.tokens} tokens",
@@ -127,28 +129,37 @@ class Agent:
             if number == s.max_steps:
                 traj.messages.append({"role": "user", "content": prompt("last_step")})
             started = time.monotonic()
+            # After a wasted step, sample with some randomness: a model at temperature 0 that
+            # repeated itself or broke the format tends to do it again word for word.
+            stuck = bool(traj.steps) and traj.steps[-1].action in ("repeated", "format_error")
             try:
-                reply = self.model.complete(self._context(traj.messages))
+                reply = self.model.complete(self._context(traj.messages),
+                                            **({"temperature": 0.7} if stuck else {}))
             except BudgetExhausted as exc:
                 return self._end(traj, "budget_exhausted", str(exc), trajectory_path)
             except ModelError as exc:
                 return self._end(traj, "model_error", str(exc), trajectory_path)
             step = Step(step=number, reply=reply, action="", model_seconds=time.monotonic() - started)
-            repeated = bool(traj.steps) and traj.steps[-1].reply.strip() == reply.strip()
             traj.messages.append({"role": "assistant", "content": reply})
             traj.steps.append(step)
-            if repeated:  # a deterministic model in a loop: break it instead of re-running
+            try:
+                action, count = parse_action(reply)
+            except FormatError as exc:
+                action, count, error = None, 0, exc
+            if traj.steps[:-1] and traj.steps[-2].reply.strip() == reply.strip() or (
+                    action is not None and action == last):
+                # A model in a loop: the same reply, or the action just carried out (whose
+                # result it has), is not run again; it is told so instead.
                 step.action = "repeated"
                 traj.messages.append({"role": "user", "content": prompt("repeated")})
                 self._count(traj, trajectory_path)
                 continue
-            try:
-                action, count = parse_action(reply)
-            except FormatError as exc:
+            if action is None:
                 step.action = "format_error"
-                traj.messages.append({"role": "user", "content": prompt("format_error", error=exc)})
+                traj.messages.append({"role": "user", "content": prompt("format_error", error=error)})
                 self._count(traj, trajectory_path)
                 continue
+            last = action
             step.action, step.path = action.kind, action.path
             if action.kind == "submit":
                 return self._end(traj, "submitted", "", trajectory_path)

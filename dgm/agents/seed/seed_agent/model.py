@@ -61,9 +61,9 @@ class Model:
         base = parts.path.rstrip("/")
         return cls(parts.netloc, timeout=self.timeout), f"{base}/chat/completions"
 
-    def complete(self, messages: list[dict[str, str]]) -> str:
-        """One reply to the conversation."""
-        body = json.dumps({"model": self.model, "messages": messages}).encode()
+    def complete(self, messages: list[dict[str, str]], **params: object) -> str:
+        """One reply to the conversation; params (e.g. temperature) go into the request."""
+        body = json.dumps({"model": self.model, "messages": messages, **params}).encode()
         last = "no attempt made"
         for attempt in range(self.retries + 1):
             if attempt:

@@ -12,9 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # One fenced block per reply: ```bash <command>``` or ```file <path>``` with the whole new content.
-BLOCK = re.compile(r"^```([\w.+-]*)[ \t]*([^\n`]*)\n(.*?)^```[ \t]*$", re.S | re.M)
+# Small models bend this format, so parsing is forgiving: untagged or ```console blocks run as
+# shell commands, ```python path.py is a file write, an unclosed last block still runs, and a bare
+# "submit" line submits. Anything else gets an error message saying how to fix the reply.
+BLOCK = re.compile(r"^[ \t]*```([\w.+-]*)[ \t]*([^\n`]*)\n(.*?)^[ \t]*```[ \t]*$", re.S | re.M)
+UNCLOSED = re.compile(r"^[ \t]*```([\w.+-]*)[ \t]*([^\n`]*)\n(.*)\Z", re.S | re.M)
+PATH = re.compile(r"^[\w./-]*\w\.\w+$|^[\w./-]+/[\w.-]+$")  # looks like a file path
+SHELLS = {"bash", "sh", "shell", "console", "terminal", "zsh", ""}
 SUBMIT = "submit"
 OUTPUT_LIMIT = 6000  # characters of command output shown to the model
+NO_ACTION = (
+    "your reply had no action block; reply with one: a ```bash block with one command, "
+    "or a ```file <path> block with the whole new file content, or a ```bash block "
+    f"containing only `{SUBMIT}` when the task is done"
+)
 
 
 @dataclass
@@ -30,24 +41,58 @@ class FormatError(Exception):
     """The reply held no usable action; the message tells the model how to fix it."""
 
 
+def _path(arg: str) -> str:
+    """The path in a fence's argument: `file: a.py`, `path=a.py` and quotes are tolerated."""
+    arg = arg.strip().lstrip(":").strip().removeprefix("path=").strip("'\"`")
+    return arg if PATH.match(arg) else ""
+
+
+def _action(lang: str, arg: str, body: str) -> Action | None:
+    """The action one block stands for, None if it is no action (e.g. output shown as text)."""
+    if lang == "file":
+        path, first = _path(arg), body.split("\n", 1)
+        if not path and len(first) == 2 and _path(first[0]):  # the path on the first line
+            path, body = _path(first[0]), first[1]
+        if not path:
+            raise FormatError("a ```file block needs a path after the word file: ```file src/x.py")
+        return Action("file", body, path=path)
+    if lang in SHELLS:
+        # Drop "$ " prompts a model copies from a terminal transcript.
+        body = re.sub(r"^\$ ", "", body, flags=re.M)
+        return Action(SUBMIT, "") if body.strip() == SUBMIT else Action("bash", body)
+    if _path(arg):  # ```python calc.py: the whole new content of calc.py
+        return Action("file", body, path=_path(arg))
+    return None
+
+
 def parse_action(reply: str) -> tuple[Action, int]:
     """The first action in a reply, and how many actions the reply held."""
-    blocks = [(lang.lower(), arg.strip(), body) for lang, arg, body in BLOCK.findall(reply)]
-    actions = [b for b in blocks if b[0] in {"bash", "sh", "shell", "file"}]
-    if not actions:
+    blocks = [(lang.lower(), arg, body) for lang, arg, body in BLOCK.findall(reply)]
+    # Explicitly tagged blocks first: an untagged one may only be output the model quotes.
+    tagged = [b for b in blocks if b[0] in SHELLS - {""} | {"file"}]
+    actions = [a for a in (_action(*b) for b in tagged or blocks) if a is not None]
+    if actions:
+        return actions[0], len(actions)
+    rest = BLOCK.sub("", reply)
+    unclosed = UNCLOSED.search(rest)
+    if unclosed:
+        lang, arg, body = unclosed.group(1).lower(), unclosed.group(2), unclosed.group(3)
+        if lang == "file" or (lang not in SHELLS and _path(arg)):
+            raise FormatError("your file block was not closed with ``` (was the reply too long? "
+                              "write a shorter file, or change it with a command)")
+        action = _action(lang, arg, body)
+        if action is not None:
+            return action, 1
+    lines = [line.strip(" `*.") for line in reply.strip().splitlines()]
+    if lines and lines[-1].lower() == SUBMIT:
+        return Action(SUBMIT, ""), 1
+    langs = sorted({b[0] for b in blocks})
+    if langs:
         raise FormatError(
-            "your reply had no action block; reply with one: a ```bash block with one command, "
-            "or a ```file <path> block with the whole new file content, or a ```bash block "
-            f"containing only `{SUBMIT}` when the task is done"
-        )
-    lang, arg, body = actions[0]
-    if lang == "file":
-        if not arg:
-            raise FormatError("a ```file block needs a path after the word file: ```file src/x.py")
-        return Action("file", body, path=arg), len(actions)
-    if body.strip() == SUBMIT:
-        return Action("submit", ""), len(actions)
-    return Action("bash", body), len(actions)
+            f"a ```{langs[0]} block is not an action; to run code put a command in a ```bash "
+            "block (e.g. python -c '...' or python file.py); to write a file, name it after the "
+            "word file: ```file path/to/file.py")
+    raise FormatError(NO_ACTION)
 
 
 def truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
