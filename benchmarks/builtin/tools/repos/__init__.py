@@ -2,6 +2,6 @@
 
 import importlib
 
-NAMES = ["inifile", "todo", "geom", "tmpl"]
+NAMES = ["inifile", "todo", "geom", "tmpl", "shop"]
 
 ALL = [importlib.import_module(f"repos.{name}").REPO for name in NAMES]
