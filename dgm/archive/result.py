@@ -35,6 +35,9 @@ class TaskResult(BaseModel):
     log_path: str | None = Field(None, description="Relative to the run directory.")
     error: str | None = Field(None, description="What broke, for outcome 'error'.")
     tampered: bool = Field(False, description="The agent changed a protected file.")
+    tries: list[Outcome] = Field(
+        default_factory=list,
+        description="Outcome of each try of this attempt, for tasks allowing several (pass@k).")
     started_at: datetime | None = None
     durations: dict[str, float] = Field(default_factory=dict, description="Seconds per phase.")
     tokens: int = Field(0, ge=0)

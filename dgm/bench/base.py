@@ -32,6 +32,8 @@ class Task(BaseModel):
         default_factory=list,
         description="Glob patterns of files the agent may not change (restored before grading).")
     timeout_s: float = Field(300.0, gt=0, description="Limit of one test run.")
+    tries: int = Field(1, ge=1, le=5, description="Tries per attempt: after a failed try the "
+                       "agent sees the test output and tries again (pass@k).")
     difficulty: str = ""
 
 

@@ -8,7 +8,7 @@ from dgm.bench.base import Benchmark
 from dgm.bench.config import BenchmarkConfig
 from dgm.errors import ConfigError
 
-KNOWN = ("builtin", "humaneval")
+KNOWN = ("builtin", "humaneval", "polyglot")
 
 
 def _load(name: str, data: Path | None) -> Benchmark:
@@ -20,6 +20,10 @@ def _load(name: str, data: Path | None) -> Benchmark:
         from dgm.bench.humaneval import HumanEvalBenchmark
 
         return HumanEvalBenchmark(data)
+    if name == "polyglot":
+        from dgm.bench.polyglot import PolyglotBenchmark
+
+        return PolyglotBenchmark(data)
     raise ConfigError(f"benchmark.name: unknown benchmark {name!r} (available: {', '.join(KNOWN)})")
 
 
