@@ -1,4 +1,4 @@
-"""`dgm bench`: list benchmarks, validate a harness with gold and no-op patches."""
+"""`dgm bench`: list benchmarks, validate a harness with gold and no-op patches, run a node."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from dgm.archive.result import TaskResult
 from dgm.bench.config import BenchmarkConfig
 from dgm.bench.registry import KNOWN, load_benchmark
 from dgm.errors import DgmError
 from dgm.sandbox.config import SandboxConfig
 
-app = typer.Typer(help="Benchmarks: list and validate.", no_args_is_help=True)
+app = typer.Typer(help="Benchmarks: list, validate, and run an archive node on tasks.",
+                  no_args_is_help=True)
 console = Console()
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Local copy of the benchmark data.")]
 
@@ -73,3 +75,60 @@ def validate(
         console.print(f"[red]{verdict.task_id}[/]: {verdict.detail}", highlight=False)
     if bad:
         raise typer.Exit(1)
+
+
+OUTCOME_STYLE = {"passed": "green", "failed": "red", "error": "yellow"}
+
+
+@app.command("run")
+def run_node(
+    name: Annotated[str, typer.Argument(help="Benchmark whose tasks to run.")],
+    node: Annotated[str, typer.Option("--node", help="RUN:NODE: a run (name under --root, or a "
+                                      "path) and a node id or unique prefix.")],
+    tasks: Annotated[list[str] | None, typer.Option(
+        "--tasks", help="Task ids, comma-separated or repeated. Default: every task (or --split).")] = None,
+    split: Annotated[str | None, typer.Option(help="Only this split, when --tasks is not given.")] = None,
+    data: DataOpt = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Parent folder of runs.")] = None,
+) -> None:
+    """Run a node's agent on tasks, with the run's model and sandbox; results go into the run."""
+    from dgm.archive.run import Archive
+    from dgm.bench.node_run import bench_config_for, parse_node_ref, run_on_tasks, select_tasks
+    from dgm.cli import resolve_run
+
+    run_name, node_id = parse_node_ref(node)
+    wanted = [t.strip() for item in tasks or [] for t in item.split(",") if t.strip()]
+    with Archive.open(resolve_run(run_name, root), writable=True) as archive:
+        found = archive.node(node_id)
+        bench_config = bench_config_for(archive.config, name, data)
+        chosen = select_tasks(load_benchmark(bench_config).tasks(), wanted, split, name)
+        counts = {"passed": 0, "failed": 0, "error": 0}
+        with Progress(console=console, transient=True) as progress:
+            bar = progress.add_task(f"{found.id} on {name}", total=len(chosen))
+
+            def advance(result: TaskResult) -> None:
+                counts[str(result.outcome)] += 1
+                progress.update(bar, advance=1, description=f"{found.id} on {name}: "
+                                + ", ".join(f"{v} {k}" for k, v in counts.items()))
+
+            results = run_on_tasks(archive, found.id, bench_config, chosen, on_result=advance)
+        console.print(results_table(f"{archive.name}:{found.id} on {name}", results))
+        console.print(f"passed {counts['passed']} of {len(results)}, failed {counts['failed']}, "
+                      f"errors {counts['error']}; stored in {archive.path / 'results' / found.id}",
+                      highlight=False)
+
+
+def results_table(title: str, results: list[TaskResult]) -> Table:
+    """One row per task attempt: outcome, tests, tokens, time, and what went wrong."""
+    table = Table(title=title)
+    for column in ("task", "split", "attempt", "outcome", "tests", "tokens", "seconds", "note"):
+        table.add_column(column, justify="right" if column in ("attempt", "tokens", "seconds")
+                         else "left")
+    for result in results:
+        outcome = str(result.outcome)
+        note = result.error or ("changed a protected file" if result.tampered else "")
+        table.add_row(result.task_id, result.split or "", str(result.attempt),
+                      f"[{OUTCOME_STYLE[outcome]}]{outcome}[/]",
+                      f"{result.tests_passed}/{result.tests_passed + result.tests_failed}",
+                      f"{result.tokens:,}", f"{result.durations.get('total', 0.0):.1f}", note)
+    return table

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -73,8 +73,11 @@ class SandboxEvaluator:
             agent_args=["--max-steps", str(self.config.controller.agent_max_steps)],
         )
 
-    def evaluate(self, node: Node, task_ids: Sequence[str], attempt: int) -> list[TaskResult]:
-        """Run the node on the tasks concurrently; one proxy per attempt."""
+    def evaluate(self, node: Node, task_ids: Sequence[str], attempt: int,
+                 on_result: Callable[[TaskResult], None] | None = None) -> list[TaskResult]:
+        """Run the node on the tasks concurrently; one proxy per attempt.
+
+        on_result sees each result as soon as it and those submitted before it are done."""
         running: list[tuple[str, NodeProxy, Future[TaskResult]]] = []
         for task_id in task_ids:
             log = self.archive.log_path(node.id, task_id, attempt, "llm")
@@ -99,6 +102,8 @@ class SandboxEvaluator:
                 update |= {"outcome": Outcome.error,
                            "error": f"the model failed {proxy.infra_failures} time(s) in this run"}
             results.append(result.model_copy(update=update))
+            if on_result is not None:
+                on_result(results[-1])
         return results
 
     def smoke(self, node: Node) -> str | None:
