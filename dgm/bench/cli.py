@@ -44,6 +44,33 @@ def list_benchmarks(data: DataOpt = None) -> None:
 
 
 @app.command()
+def fetch(
+    name: Annotated[str, typer.Argument(help="Benchmark to fetch: polyglot.")],
+    dest: Annotated[Path | None, typer.Option("--dest", help="Where to clone it.")] = None,
+) -> None:
+    """Clone a benchmark's public data (needs internet); use it with --data DEST."""
+    if name != "polyglot":
+        raise DgmError(f"{name}: nothing to fetch (only polyglot is fetched; builtin ships with "
+                       "dgm and humaneval comes with its package)")
+    from dgm.bench.polyglot import fetch as fetch_polyglot
+
+    target = fetch_polyglot(dest)
+    console.print(f"polyglot benchmark cloned into {target}", highlight=False)
+
+
+@app.command()
+def setup(
+    name: Annotated[str, typer.Argument(help="Benchmark whose test runners to install: polyglot.")],
+) -> None:
+    """Vendor the test runners a benchmark needs offline (polyglot: jest and babel, via npm)."""
+    if name != "polyglot":
+        raise DgmError(f"{name}: no runners to install (only polyglot has any)")
+    from dgm.bench.polyglot_tools import setup_runners
+
+    console.print(f"JavaScript runner installed in {setup_runners()}", highlight=False)
+
+
+@app.command()
 def validate(
     name: Annotated[str, typer.Argument(help="Benchmark to validate.")] = "builtin",
     data: DataOpt = None,
@@ -54,7 +81,10 @@ def validate(
     from dgm.bench.validate import validate as run_validation
 
     config = BenchmarkConfig(name=name, data=data)
-    count = len([t for t in load_benchmark(config).tasks() if not task or t.id in task])
+    bench = load_benchmark(config)
+    for language, reason in sorted(getattr(bench, "skipped", {}).items()):
+        console.print(f"[yellow]skipped[/] {name} {language}: {reason}", highlight=False)
+    count = len([t for t in bench.tasks() if not task or t.id in task])
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task(f"validating {name}", total=count)
         verdicts = run_validation(config, SandboxConfig(), workers=workers, only=task,
