@@ -2,6 +2,6 @@
 
 import importlib
 
-NAMES = ["inifile", "todo", "geom", "tmpl", "shop"]
+NAMES = ["inifile", "todo", "geom", "tmpl", "shop", "spans"]
 
 ALL = [importlib.import_module(f"repos.{name}").REPO for name in NAMES]
