@@ -52,6 +52,7 @@ class AgentJob(BaseModel):
     llm_socket: Path | None
     log_dir: Path
     agent_args: list[str] = []
+    start_patch: str = ""  # applied over the layout before the agent starts (a later try)
 
 
 class AgentProblem(Exception):
@@ -136,7 +137,49 @@ def _write(path: Path, text: str) -> str:
     return str(path)
 
 
+RETRY_FRAME = """{statement}
+
+## Your previous try failed the tests
+
+Your changes so far are in place. The tests are correct: fix the solution, not the tests. The end
+of the test output:
+
+```
+{output}
+```
+"""
+
+
+def retry_statement(task: Task, test_log: str, limit: int = 6000) -> str:
+    """The task again, with the failed try's test output (its end) for the next try."""
+    output = test_log if len(test_log) <= limit else "[...]\n" + test_log[-limit:]
+    return RETRY_FRAME.format(statement=task.statement.rstrip(), output=output.rstrip())
+
+
 def run_job(job: AgentJob) -> TaskResult:
+    """Run the job, and for a task allowing several tries (pass@k), retry with the test output.
+
+    Each later try starts from the previous try's changes on a fresh layout (tests restored) and
+    logs under try<N>/; the result is the last try's, with every try's outcome in `tries`."""
+    assert job.task is not None
+    result = _run_try(job)
+    tries = [result.outcome]
+    while result.outcome == Outcome.failed and len(tries) < job.task.tries:
+        log = Path(result.log_path) if result.log_path else None
+        output = log.read_text(errors="replace") if log and log.is_file() else "(no output)"
+        task = job.task.model_copy(update={"statement": retry_statement(job.task, output)})
+        previous = result
+        result = _run_try(job.model_copy(update={
+            "task": task, "start_patch": result.patch,
+            "log_dir": job.log_dir / f"try{len(tries) + 1}"}))
+        result = result.model_copy(update={"durations": {
+            **{f"try{len(tries)}_{k}": v for k, v in previous.durations.items()},
+            **result.durations}})
+        tries.append(result.outcome)
+    return result.model_copy(update={"tries": tries}) if job.task.tries > 1 else result
+
+
+def _run_try(job: AgentJob) -> TaskResult:
     """Run the agent on the job's task and grade it; infrastructure failures become 'error'."""
     assert job.task is not None
     task = job.task
@@ -169,8 +212,15 @@ def run_job(job: AgentJob) -> TaskResult:
     })
 
 
-def _sandbox(job: AgentJob, workdir: Path, agent: Path | None, phase: str):  # noqa: ANN202
-    ro = {AGENT_DIR: agent} if agent is not None else {}
+def bench_mounts(bench: object, task: Task) -> dict[str, Path]:
+    """Read-only host folders a harness needs in its task's sandboxes (toolchains), if any."""
+    mounts = getattr(bench, "mounts", None)
+    return dict(mounts(task)) if mounts is not None else {}
+
+
+def _sandbox(job: AgentJob, workdir: Path, agent: Path | None, phase: str,  # noqa: ANN202
+             mounts: dict[str, Path] | None = None):
+    ro = dict(mounts or {}, **({AGENT_DIR: agent} if agent is not None else {}))
     spec = spec_from_config(
         job.sandbox, workdir, ro_binds=ro, llm_socket=job.llm_socket if agent else None,
         env={"PYTHONPATH": AGENT_DIR} if agent else {},
@@ -184,10 +234,11 @@ def _agent_phase(job: AgentJob, task: Task, agent: Path, root: Path,
     work = root / "work"
     work.mkdir()
     bench = load_benchmark(job.benchmark)
-    with _sandbox(job, work, agent, "agent") as sandbox:
+    with _sandbox(job, work, agent, "agent", bench_mounts(bench, task)) as sandbox:
         bench.prepare(task, sandbox)
         repo = work / Path(REPO_DIR).relative_to("/work")
         snapshot(repo, root / "baseline.git")
+        apply_patch(repo, job.start_patch, task.protected, root / "start.git")
         (work / "task.md").write_text(task.statement)
         start = time.monotonic()
         ran = sandbox.run(agent_command(agent, TASK_FILE, REPO_DIR, job.agent_args),
@@ -210,7 +261,8 @@ def grade_patch(task: Task, patch: str, sandbox: SandboxConfig, benchmark: Bench
     grade = scratch / "grade"
     grade.mkdir()
     bench = load_benchmark(benchmark)
-    spec = spec_from_config(sandbox, grade, labels={"phase": "grade"})
+    spec = spec_from_config(sandbox, grade, labels={"phase": "grade"},
+                            ro_binds=bench_mounts(bench, task))
     with make_sandbox(sandbox, spec) as box:
         bench.prepare(task, box)
         apply_patch(grade / Path(REPO_DIR).relative_to("/work"), patch, task.protected,
