@@ -17,6 +17,7 @@ from dgm.llm.cli import models_app
 from dgm.llm.cli import serve as llm_serve
 from dgm.bench.cli import app as bench_app
 from dgm.sandbox.cli import app as sandbox_app
+from dgm.skills.cli import app as skills_app
 
 app = typer.Typer(
     name="dgm",
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(models_app, name="models")
+app.add_typer(skills_app, name="skills")
 
 console = Console()
 err_console = Console(stderr=True)

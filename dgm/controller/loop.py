@@ -33,6 +33,8 @@ from dgm.controller.selection import NoEligibleParentError, make_selector
 from dgm.controller.services import Reply, Services
 from dgm.controller.staging import plan_tiers, task_order
 from dgm.errors import PatchError
+from dgm.skills.admission import SkillGate
+from dgm.skills.propose import Failure, propose_skill_edit
 
 DEFAULT_TIERS = (10, 50)
 
@@ -66,6 +68,8 @@ class Controller:
             raise ValueError(f"benchmark {bench.name!r} has no tasks in split {bench.train_split!r}")
         sizes = bench.tiers or getattr(services.tasks, "tiers", None) or list(DEFAULT_TIERS)
         self.tiers = plan_tiers(task_order(train, config.selection.seed), sizes)
+        self.skill_gate = SkillGate(archive, self.nodes, services.tasks, config, self.lock,
+                                    self._event)
         self._session_start = time.monotonic()
         self._earlier_wall = self._previous_sessions_wall()
 
@@ -144,10 +148,17 @@ class Controller:
     def _finish_pending(self) -> None:
         """Resume: nodes left pending by a killed run are validated again (results kept)."""
         for node in self.archive.nodes():
+            node = self.archive.node(node.id)  # an earlier skill gate may have settled it
             if node.status == NodeStatus.pending and node.parent_id is not None:
-                parent = self.archive.node(node.parent_id)
                 self._event("node_resumed", node=node.id)
-                self._validate(node, parent_rate=parent.score(self.train_key))
+                self._validate_child(node)
+
+    def _validate_child(self, child: Node) -> None:
+        """A skill edit goes through the gate first; what it lets through is validated."""
+        parent = self.archive.node(child.parent_id)
+        settled = self.skill_gate.settle(child)
+        if settled is not None and settled.status == NodeStatus.pending:
+            self._validate(settled, parent_rate=parent.score(self.train_key))
 
     def _validate(self, node: Node, parent_rate: float | None) -> None:
         """Smoke test, then staged evaluation; sets the node's final status."""
@@ -197,27 +208,42 @@ class Controller:
                 self._event("proposal_failed", node=parent.id, why=str(exc), stage="diagnosis")
                 return
             proposal = diagnosis.to_proposal(failed.task_id, self.config.controller.mode)
-            child = self._make_child(parent, tree, diagnosis, proposal, ask)
+            failure = self._failure(parent, failed) if self.skill_gate.wants_edit(rng) else None
+            child = self._make_child(parent, tree, diagnosis, proposal, ask, failure)
         if child is None:
             return
         with self.lock:
             child = self.archive.add_cost(child.id, cost)
         self._event("child_created", node=child.id, parent=parent.id)
         if child.status == NodeStatus.pending:
-            self._validate(child, parent_rate=parent.score(self.train_key))
+            self._validate_child(child)
 
-    def _diagnosis_prompt(self, parent: Node, tree: Path, failed) -> list[dict[str, str]]:  # noqa: ANN001
+    def _failure(self, parent: Node, failed) -> Failure:  # noqa: ANN001
+        """The failed attempt with its statement and logs."""
         logs = {}
         for name in ("trajectory", "test"):
             found = self.archive.log_path(parent.id, failed.task_id, failed.attempt, name)
             logs[name] = found.read_text(errors="replace") if found.exists() else ""
-        return diagnosis_messages(agent_summary(tree), self.services.tasks.statement(
-            failed.task_id), failed, logs["trajectory"], logs["test"])
+        return Failure(self.services.tasks.statement(failed.task_id), failed, logs["trajectory"],
+                       logs["test"])
+
+    def _diagnosis_prompt(self, parent: Node, tree: Path, failed) -> list[dict[str, str]]:  # noqa: ANN001
+        f = self._failure(parent, failed)
+        return diagnosis_messages(agent_summary(tree), f.statement, failed, f.trajectory, f.test_log)
 
     def _make_child(self, parent: Node, tree: Path, diagnosis, proposal: Proposal,  # noqa: ANN001
-                    ask: Callable[[list[dict[str, str]]], str]) -> Node | None:
-        """The child node: from the model's files (direct) or the parent's self-edit (self)."""
-        if self.config.controller.mode == "self":
+                    ask: Callable[[list[dict[str, str]]], str],
+                    failure: Failure | None = None) -> Node | None:
+        """The child node: a skill edit (failure given), the model's files (direct) or the
+        parent's self-edit (self)."""
+        if failure is not None:  # skill edits are always written by the controller's model
+            try:
+                edit, paths = propose_skill_edit(ask, tree, failure, diagnosis, self.config.skills)
+            except ProposalError as exc:
+                self._event("proposal_failed", node=parent.id, why=str(exc), stage="skill edit")
+                return None
+            proposal, reply = edit.to_proposal(proposal, paths), None
+        elif self.config.controller.mode == "self":
             if self.services.self_edit is None:
                 raise RuntimeError("controller.mode = 'self' needs a self_edit service")
             reply = self.services.self_edit(parent, diagnosis.instruction, tree)

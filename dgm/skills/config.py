@@ -11,6 +11,13 @@ class SkillsConfig(ConfigModel):
     """Whether skill edits are proposed, and the rule that admits them."""
 
     enabled: bool = Field(False, description="Propose skill-library edits besides code edits.")
+    proposal_share: float = Field(
+        0.5, ge=0, le=1, description="When enabled, the share of proposals that edit skills.")
+    probe_split: str | None = Field(
+        None, description=(
+            "Split the gate's probe is drawn from; unset: the benchmark's held-out split (the "
+            "held-out report then no longer comes from untouched tasks; name a third split to "
+            "keep it clean)."))
     probe_size: int = Field(20, gt=1, description="Tasks in the balanced probe (half fail, half pass).")
     regression_budget: int = Field(1, ge=0, description="Most pass->fail flips an admitted edit may cause.")
     require_significance: bool = Field(
