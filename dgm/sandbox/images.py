@@ -71,7 +71,7 @@ def build(name: str, *, method: str | None = None, mirror: str | None = None,
     """Build recipe NAME's root filesystem (unless built) and import it into the daemon if given."""
     recipe = load_recipe(name, recipes)
     rootfs = rootfs_dir(name, home)
-    if rebuild or not rootfs_ready(rootfs):
+    if rebuild or not rootfs_ready(rootfs, recipe):
         build_rootfs(recipe, rootfs, method=method, mirror=mirror)
     if client is None:
         return Built(rootfs, None, "no Docker daemon used: the root filesystem serves bwrap")

@@ -26,9 +26,14 @@ GROUP = "root:x:0:\nnogroup:x:65534:\n"
 MANIFEST = "dgm-rootfs.json"
 
 
-def rootfs_ready(folder: Path) -> bool:
-    """Whether a finished build is in `folder`."""
-    return (folder / MANIFEST).is_file() and (folder / "usr").is_dir()
+def rootfs_ready(folder: Path, recipe: Recipe | None = None) -> bool:
+    """Whether a finished build (of this very recipe, when given) is in `folder`."""
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    same = recipe is None or manifest.get("recipe") == recipe.model_dump()
+    return same and (folder / "usr").is_dir()
 
 
 def build_rootfs(recipe: Recipe, dest: Path, *, method: str | None = None,

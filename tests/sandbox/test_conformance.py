@@ -156,3 +156,42 @@ def test_sweep_spares_live_sandboxes_and_clears_dead_ones(open_sandbox) -> None:
     assert cgroups.sweep() >= 1 and not dead.exists()
     assert all(p.is_dir() for p in live.cgroup.paths)
     assert live.run(["true"]).ok
+
+
+def test_read_only_binds_cannot_be_changed(open_sandbox, tmp_path: Path) -> None:
+    agent = tmp_path / "agent-src"
+    agent.mkdir()
+    (agent / "main.py").write_text("print('agent')\n")
+    sandbox = open_sandbox(ro_binds={"/agent": agent})
+    assert sandbox.run([PY, "/agent/main.py"]).stdout == "agent\n"
+    for attempt in ("echo x > /agent/main.py", "echo x > /agent/new.py", "rm /agent/main.py"):
+        assert sandbox.run(["/bin/sh", "-c", attempt]).returncode != 0, attempt
+    assert sorted(p.name for p in agent.iterdir()) == ["main.py"]
+    assert (agent / "main.py").read_text() == "print('agent')\n"
+
+
+def test_llm_socket_is_the_one_channel_out(open_sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "llm.sock"
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(path))
+    path.chmod(0o666)
+    server.listen()
+    server.settimeout(30)
+
+    def answer() -> None:
+        try:
+            conn, _ = server.accept()
+            with conn:
+                conn.sendall(b"pong:" + conn.recv(16))
+        except OSError:
+            pass
+
+    thread = threading.Thread(target=answer)
+    thread.start()
+    code = ("import os, socket\ns = socket.socket(socket.AF_UNIX)\n"
+            "s.connect(os.environ['DGM_LLM_SOCKET'])\ns.sendall(b'ping')\nprint(s.recv(64).decode())")
+    result = open_sandbox(llm_socket=path).run([PY, "-c", code], timeout=30)
+    thread.join()
+    server.close()
+    assert result.ok, result.stderr
+    assert result.stdout.strip() == "pong:ping"
