@@ -2,6 +2,6 @@
 
 import importlib
 
-NAMES = ["inifile", "todo", "geom", "tmpl", "shop", "spans"]
+NAMES = ["inifile", "todo", "geom", "tmpl", "shop", "spans", "cachelib"]
 
 ALL = [importlib.import_module(f"repos.{name}").REPO for name in NAMES]

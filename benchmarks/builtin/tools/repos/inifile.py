@@ -139,7 +139,7 @@ FILES = {
 
 TASKS = [
     TaskSpec(
-        slug="semicolon-comments", split="train", difficulty="easy",
+        slug="semicolon-comments", split="heldout", difficulty="easy",
         issue='''
             Comment lines starting with `;` make `inifile.loads` fail
 
@@ -352,7 +352,7 @@ TASKS = [
         ''',
     ),
     TaskSpec(
-        slug="case-insensitive-keys", split="heldout", difficulty="medium",
+        slug="case-insensitive-keys", split="train", difficulty="medium",
         issue='''
             Key lookup should not depend on case
 
