@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
@@ -156,13 +157,13 @@ def retry_statement(task: Task, test_log: str, limit: int = 6000) -> str:
     return RETRY_FRAME.format(statement=task.statement.rstrip(), output=output.rstrip())
 
 
-def run_job(job: AgentJob) -> TaskResult:
+def run_job(job: AgentJob, watch: Callable[[Path], None] | None = None) -> TaskResult:
     """Run the job, and for a task allowing several tries (pass@k), retry with the test output.
 
     Each later try starts from the previous try's changes on a fresh layout (tests restored) and
     logs under try<N>/; the result is the last try's, with every try's outcome in `tries`."""
     assert job.task is not None
-    result = _run_try(job)
+    result = _run_try(job, watch)
     tries = [result.outcome]
     while result.outcome == Outcome.failed and len(tries) < job.task.tries:
         log = Path(result.log_path) if result.log_path else None
@@ -171,7 +172,7 @@ def run_job(job: AgentJob) -> TaskResult:
         previous = result
         result = _run_try(job.model_copy(update={
             "task": task, "start_patch": result.patch,
-            "log_dir": job.log_dir / f"try{len(tries) + 1}"}))
+            "log_dir": job.log_dir / f"try{len(tries) + 1}"}), watch)
         result = result.model_copy(update={"durations": {
             **{f"try{len(tries)}_{k}": v for k, v in previous.durations.items()},
             **result.durations}})
@@ -179,8 +180,11 @@ def run_job(job: AgentJob) -> TaskResult:
     return result.model_copy(update={"tries": tries}) if job.task.tries > 1 else result
 
 
-def _run_try(job: AgentJob) -> TaskResult:
-    """Run the agent on the job's task and grade it; infrastructure failures become 'error'."""
+def _run_try(job: AgentJob, watch: Callable[[Path], None] | None = None) -> TaskResult:
+    """Run the agent on the job's task and grade it; infrastructure failures become 'error'.
+
+    watch, if given, is called with the host path of the agent's trajectory file just before the
+    agent starts (`dgm agent run` tails it to show the agent working)."""
     assert job.task is not None
     task = job.task
     started = time.monotonic()
@@ -191,7 +195,7 @@ def _run_try(job: AgentJob) -> TaskResult:
         with tempfile.TemporaryDirectory(prefix="dgm-job-") as tmp:
             root = Path(tmp)
             agent = GitStore(job.git_dir).checkout(job.commit, root / "agent")
-            patch, exit_code = _agent_phase(job, task, agent, root, durations)
+            patch, exit_code, note = _agent_phase(job, task, agent, root, durations, watch)
             base = base.model_copy(update={"patch": patch})
             hits = protected_hits(patch, task.protected)
             grade_start = time.monotonic()
@@ -207,8 +211,8 @@ def _run_try(job: AgentJob) -> TaskResult:
     return result.model_copy(update={
         "node_id": job.node_id, "attempt": job.attempt, "patch": patch, "tampered": bool(hits),
         "durations": durations, "log_path": str(job.log_dir / f"{job.attempt}-test.log"),
-        "error": result.error or (f"agent exit code {exit_code}" if exit_code not in (0, 1)
-                                  else None),
+        "error": result.error or note or (f"agent exit code {exit_code}"
+                                          if exit_code not in (0, 1) else None),
     })
 
 
@@ -229,8 +233,12 @@ def _sandbox(job: AgentJob, workdir: Path, agent: Path | None, phase: str,  # no
     return make_sandbox(job.sandbox, spec)
 
 
-def _agent_phase(job: AgentJob, task: Task, agent: Path, root: Path,
-                 durations: dict[str, float]) -> tuple[str, int]:
+def _agent_phase(job: AgentJob, task: Task, agent: Path, root: Path, durations: dict[str, float],
+                 watch: Callable[[Path], None] | None = None) -> tuple[str, int, str | None]:
+    """Run the agent; returns its patch, exit code and a note on how it ended if not by itself.
+
+    An agent that loops or floods its output is the agent's failure, not the infrastructure's:
+    the sandbox's wall clock kills it, its output is capped, and whatever it changed is graded."""
     work = root / "work"
     work.mkdir()
     bench = load_benchmark(job.benchmark)
@@ -240,17 +248,23 @@ def _agent_phase(job: AgentJob, task: Task, agent: Path, root: Path,
         snapshot(repo, root / "baseline.git")
         apply_patch(repo, job.start_patch, task.protected, root / "start.git")
         (work / "task.md").write_text(task.statement)
+        if watch is not None:
+            watch(work / "trajectory.json")
         start = time.monotonic()
         ran = sandbox.run(agent_command(agent, TASK_FILE, REPO_DIR, job.agent_args),
                           timeout=job.sandbox.timeout_s)
         durations["agent"] = time.monotonic() - start
-        note = "\n[agent killed: wall-clock limit reached]\n" if ran.timed_out else ""
+        notes = [f"agent killed after {job.sandbox.timeout_s:.0f} s (wall-clock limit)"
+                 if ran.timed_out else "",
+                 "agent output over the sandbox's cap (middle cut)" if ran.truncated else ""]
+        note = "; ".join(n for n in notes if n) or None
         _write(job.log_dir / f"{job.attempt}-agent.log",
-               f"exit code {ran.returncode}{note}\n--- stdout\n{ran.stdout}\n--- stderr\n{ran.stderr}")
+               f"exit code {ran.returncode}" + (f" [{note}]" if note else "")
+               + f"\n--- stdout\n{ran.stdout}\n--- stderr\n{ran.stderr}")
         trajectory = work / "trajectory.json"
         _write(job.log_dir / f"{job.attempt}-trajectory.log",
                trajectory.read_text(errors="replace") if trajectory.is_file() else "(none)")
-        return changes(repo, root / "baseline.git"), ran.returncode
+        return changes(repo, root / "baseline.git"), ran.returncode, note
 
 
 def grade_patch(task: Task, patch: str, sandbox: SandboxConfig, benchmark: BenchmarkConfig,
@@ -314,8 +328,12 @@ Keep the agent runnable from its command line and keep its command-line options.
 agent itself on a task."""
 
 
-def self_edit_job(job: AgentJob, instruction: str, tree: Path) -> None:
-    """The node's agent edits a copy of its own source; the result replaces tree's content."""
+def self_edit_job(job: AgentJob, instruction: str, tree: Path) -> str:
+    """The node's agent edits a copy of its own source; the result replaces tree's content.
+
+    Returns how the agent's run ended (for the log). Whatever the agent does to its copy, even
+    deleting it, ends up in tree for the smoke test to judge; tree is only replaced once the
+    agent's copy has been read back whole, so a failed run leaves the parent's source there."""
     with tempfile.TemporaryDirectory(prefix="dgm-self-") as tmp:
         root = Path(tmp)
         agent = GitStore(job.git_dir).checkout(job.commit, root / "agent")
@@ -323,13 +341,21 @@ def self_edit_job(job: AgentJob, instruction: str, tree: Path) -> None:
         work.mkdir()
         (work / "task.md").write_text(SELF_EDIT_FRAME.format(instruction=instruction))
         command = agent_command(agent, TASK_FILE, REPO_DIR, job.agent_args)
+        edited = root / "edited"
         with _sandbox(job, work, agent, "self-edit") as sandbox:
             sandbox.put(tree, REPO_DIR)
             ran = sandbox.run(command, timeout=job.sandbox.timeout_s)
+            ending = (f"killed after {job.sandbox.timeout_s:.0f} s" if ran.timed_out
+                      else f"exit code {ran.returncode}")
             _write(job.log_dir / "self-edit-agent.log",
-                   f"exit code {ran.returncode}\n--- stdout\n{ran.stdout}\n--- stderr\n{ran.stderr}")
-            for child in tree.iterdir():
-                shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
-            sandbox.get(REPO_DIR, tree)
+                   f"{ending}\n--- stdout\n{ran.stdout}\n--- stderr\n{ran.stderr}")
+            if (work / Path(REPO_DIR).relative_to("/work")).is_dir():
+                sandbox.get(REPO_DIR, edited)
+            else:
+                edited.mkdir()  # the agent removed its own source: the child is empty
+        for child in tree.iterdir():
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
+        shutil.copytree(edited, tree, dirs_exist_ok=True, symlinks=True)
         for cache in tree.rglob("__pycache__"):
             shutil.rmtree(cache, ignore_errors=True)
+        return ending

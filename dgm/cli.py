@@ -13,6 +13,7 @@ from rich.console import Console
 
 from dgm.config import DEFAULT_CONFIG_NAME, RunConfig, dump_config, load_config
 from dgm.errors import DgmError
+from dgm.agents.cli import agent_app
 from dgm.llm.cli import models_app
 from dgm.llm.cli import serve as llm_serve
 from dgm.bench.cli import app as bench_app
@@ -31,6 +32,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(sandbox_app, name="sandbox")
 app.add_typer(models_app, name="models")
 app.add_typer(skills_app, name="skills")
+app.add_typer(agent_app, name="agent")
 
 console = Console()
 err_console = Console(stderr=True)

@@ -38,6 +38,7 @@ class Step:
     reply: str
     action: str
     path: str = ""
+    command: str = ""
     output: str = ""
     returncode: int | None = None
     seconds: float = 0.0
@@ -161,6 +162,7 @@ class Agent:
                 continue
             last = action
             step.action, step.path = action.kind, action.path
+            step.command = action.body if action.kind == "bash" else ""
             if action.kind == "submit":
                 return self._end(traj, "submitted", "", trajectory_path)
             if action.kind == "file":
