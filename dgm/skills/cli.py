@@ -64,16 +64,16 @@ def record_view(record: GateRecord) -> RenderableType:
 
 
 def library_view(found: NodeLibrary, max_skills: int, max_tokens: int) -> RenderableType:
-    """A node's skills in load order, with version, size and origin."""
+    """A node's skills in load order, with version, size and origin (node ids)."""
     library = found.library
     table = Table(title=f"skills of {found.node}: {len(library.skills)} of at most {max_skills}, "
                         f"about {library.tokens} of at most {max_tokens} tokens")
-    for column in ("name", "version", "file", "tokens", "introduced by", "last changed by",
-                   "description"):
-        table.add_column(column)
+    for column in ("name", "v", "tokens", "introduced by", "last changed by"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("description")
     for skill in library.skills:
         origin = found.origins.get(skill.path)
-        table.add_row(skill.meta.name, str(skill.meta.version), skill.path, str(skill.tokens),
+        table.add_row(skill.meta.name, str(skill.meta.version), str(skill.tokens),
                       (origin.introduced_by if origin else None) or "?",
                       (origin.changed_by if origin else None) or "?", skill.meta.description)
     parts: list[RenderableType] = [table]
