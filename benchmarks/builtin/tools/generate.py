@@ -2,6 +2,7 @@
 
     python benchmarks/builtin/tools/generate.py            # write tasks + manifest, then check
     python benchmarks/builtin/tools/generate.py --no-check # write only
+    python benchmarks/builtin/tools/generate.py --out DIR  # write elsewhere (the tests compare)
 
 The textkit and ledger tasks are written by hand and left alone; only their manifest entries are
 listed here. Every other repository is defined in repos/<name>.py.
@@ -60,18 +61,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--no-check", action="store_true", help="skip the local gold/noop check")
     parser.add_argument("--only", help="write and check only this repository")
+    parser.add_argument("--out", type=Path, default=DATA,
+                        help="data folder to write (default: the suite's own)")
     args = parser.parse_args()
+    out = args.out
     entries = list(HANDWRITTEN)
     failures = 0
     for repo in ALL:
         if args.only in (None, repo.name):
-            if (DATA / "tasks" / repo.name).exists():
-                shutil.rmtree(DATA / "tasks" / repo.name)
+            if (out / "tasks" / repo.name).exists():
+                shutil.rmtree(out / "tasks" / repo.name)
         for task in repo.tasks:
             entries.append((f"{repo.name}/{task.slug}", task.split, task.difficulty))
             if args.only not in (None, repo.name):
                 continue
-            folder = write_task(DATA, repo, task)
+            folder = write_task(out, repo, task)
             if not args.no_check:
                 for problem in check_task(folder):
                     failures += 1
@@ -79,7 +83,8 @@ def main() -> int:
     ids = [e[0] for e in entries]
     if len(set(ids)) != len(ids):
         raise SystemExit("duplicate task ids")
-    (DATA / "manifest.toml").write_text(manifest(entries))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "manifest.toml").write_text(manifest(entries))
     print(f"{len(entries)} tasks in the manifest; {failures} problems")
     return 1 if failures else 0
 
