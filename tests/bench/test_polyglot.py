@@ -200,3 +200,24 @@ def test_output_parsers() -> None:
     assert langs.parse_catch("All tests passed (12 assertions in 4 test cases)\n") == (4, 0)
     assert langs.parse_catch("test cases: 4 | 3 passed | 1 failed\nassertions: 9 | 8 passed") == (3, 1)
     assert langs.parse_catch("test cases: 2 | 2 failed\n") == (0, 2)
+
+
+def test_languages_without_toolchain_are_reported(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from dgm.bench.doctor import checks
+    from dgm.cli import app
+    from dgm.config import RunConfig
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no vendored jest there
+    bench = PolyglotBenchmark(FIXTURES)
+    assert "dgm bench setup polyglot" in bench.skipped["javascript"]
+    assert not [t for t in bench.tasks() if t.language == "javascript"]
+    out = CliRunner().invoke(app, ["bench", "validate", "polyglot", "--data", str(FIXTURES),
+                                   "--task", "python/leap"], terminal_width=200)
+    assert out.exit_code == 0, out.output
+    assert "skipped polyglot javascript: jest runner" in out.output and "gold 1/1" in out.output
+    found = {c.name: c for c in checks(RunConfig(benchmark=CONFIG))}
+    js = found["benchmark polyglot: javascript toolchain"]
+    assert not js.ok and js.fix == "dgm bench setup polyglot"
