@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from dgm.llm.testing import ScriptedModel
 
 pytestmark = pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
 
+SUITE = Path(__file__).resolve().parents[2] / "benchmarks" / "builtin"
 FIXED_WORDS = (Path(__file__).resolve().parents[2] / "benchmarks/builtin/tasks/textkit/"
                "top-words-ties/repo/textkit/words.py").read_text().replace(
     "ranked = counts.most_common()",
@@ -50,8 +52,21 @@ def script(messages: list[dict]) -> str:
     return "```bash\nsubmit\n```"
 
 
+def small_suite(tmp_path: Path) -> Path:
+    """The builtin suite cut to its textkit and ledger tasks (4 train), so a generation stays short."""
+    data = tmp_path / "suite"
+    data.mkdir()
+    (data / "tasks").symlink_to(SUITE / "tasks")
+    entries = [t for t in tomllib.loads((SUITE / "manifest.toml").read_text())["task"]
+               if t["id"].split("/")[0] in {"textkit", "ledger"}]
+    (data / "manifest.toml").write_text('name = "builtin"\ntiers = [2, 4]\n' + "".join(
+        f'[[task]]\nid = "{t["id"]}"\nsplit = "{t["split"]}"\n' for t in entries))
+    return data
+
+
 def test_one_generation_through_real_sandboxes(tmp_path: Path) -> None:
     config = RunConfig()
+    config.benchmark.data = small_suite(tmp_path)
     config.llm.model = "scripted/test"
     config.llm.api_key = "sk-planted-e2e-secret"  # type: ignore[assignment]
     config.selection.parents_per_generation = 1
