@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -136,12 +140,23 @@ class _Capture:
         return truncate((bytes(self.head) + middle + bytes(self.tail)).decode(errors="replace"))
 
 
+@functools.cache
+def command_env() -> dict[str, str]:
+    """The environment of commands: `python` works even where only `python3` is installed."""
+    env = dict(os.environ)
+    if shutil.which("python") is None:
+        shim = Path(tempfile.mkdtemp(prefix="seed-agent-bin-"))
+        (shim / "python").symlink_to(sys.executable)
+        env["PATH"] = f"{shim}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
 def run_bash(command: str, cwd: Path, timeout: float) -> Observation:
     """Run one shell command in its own process group; kill the whole group on timeout."""
     start = time.monotonic()
     proc = subprocess.Popen(
         ["bash", "-c", command], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL, start_new_session=True,
+        stdin=subprocess.DEVNULL, start_new_session=True, env=command_env(),
     )
     capture = _Capture(OUTPUT_LIMIT)
     reader = threading.Thread(target=capture.feed, args=(proc.stdout,), daemon=True)
