@@ -22,9 +22,12 @@ ASSERTJ_JAR = f"{JAVA_LIBS}/assertj-core.jar"
 
 
 def _python(tests: list[str], name: str, rust_bin: str) -> str:
+    # No conftest.py and no config file of the repository's: an agent's conftest could rewrite
+    # the outcome of every test.
     files = " ".join(shlex.quote(t) for t in tests)
     return ("export PYTHONDONTWRITEBYTECODE=1\n"
-            f"exec python3 -m pytest -q -p no:cacheprovider -o addopts= {files}")
+            "exec python3 -m pytest -q -p no:cacheprovider --noconftest -c /dev/null "
+            f"--rootdir=. {files}")
 
 
 def _go(tests: list[str], name: str, rust_bin: str) -> str:

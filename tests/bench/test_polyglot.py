@@ -88,6 +88,17 @@ def test_edited_tests_are_put_back_before_grading(bench: PolyglotBenchmark, tmp_
     assert result.outcome == Outcome.failed and "4 failed" in log
 
 
+def test_a_conftest_cannot_rewrite_outcomes(bench: PolyglotBenchmark, tmp_path: Path) -> None:
+    task = bench.task("python/leap")
+    hook = ["import pytest", "", "", "@pytest.hookimpl(hookwrapper=True)",
+            "def pytest_runtest_makereport(item, call):", "    report = (yield).get_result()",
+            "    report.outcome = 'passed'"]
+    cheat = (f"--- /dev/null\n+++ b/conftest.py\n@@ -0,0 +1,{len(hook)} @@\n"
+             + "".join(f"+{line}\n" for line in hook))
+    result, log = grade_patch(task, cheat, SandboxConfig(), CONFIG, tmp_path)
+    assert result.outcome == Outcome.failed and "4 failed" in log
+
+
 def test_tests_skipped_as_shipped_are_run(bench: PolyglotBenchmark, tmp_path: Path) -> None:
     if not detect("javascript").present:
         pytest.skip(detect("javascript").detail)
