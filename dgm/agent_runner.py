@@ -256,7 +256,8 @@ def _agent_phase(job: AgentJob, task: Task, agent: Path, root: Path, durations: 
         durations["agent"] = time.monotonic() - start
         notes = [f"agent killed after {job.sandbox.timeout_s:.0f} s (wall-clock limit)"
                  if ran.timed_out else "",
-                 "agent output over the sandbox's cap (middle cut)" if ran.truncated else ""]
+                 "agent output over the sandbox's cap (middle cut)" if ran.truncated else "",
+                 _crash(ran.stderr)]
         note = "; ".join(n for n in notes if n) or None
         _write(job.log_dir / f"{job.attempt}-agent.log",
                f"exit code {ran.returncode}" + (f" [{note}]" if note else "")
@@ -265,6 +266,14 @@ def _agent_phase(job: AgentJob, task: Task, agent: Path, root: Path, durations: 
         _write(job.log_dir / f"{job.attempt}-trajectory.log",
                trajectory.read_text(errors="replace") if trajectory.is_file() else "(none)")
         return changes(repo, root / "baseline.git"), ran.returncode, note
+
+
+def _crash(stderr: str) -> str:
+    """'agent crashed: <exception>' when the agent died of an uncaught Python exception."""
+    if "Traceback (most recent call last)" not in stderr:
+        return ""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    return f"agent crashed: {lines[-1].strip()[:300]}" if lines else ""
 
 
 def grade_patch(task: Task, patch: str, sandbox: SandboxConfig, benchmark: BenchmarkConfig,

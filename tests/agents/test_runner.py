@@ -116,6 +116,7 @@ def test_an_agent_that_crashes_fails_and_its_traceback_is_kept(tmp_path: Path, p
     store, commit = agent_commit(tmp_path, crash)
     result = run_job(make_job(tmp_path, store, commit, running))
     assert result.outcome == Outcome.failed and result.patch == ""
+    assert result.error == "agent crashed: RuntimeError: boom in the agent"
     assert "RuntimeError: boom in the agent" in (tmp_path / "logs" / "1-agent.log").read_text()
     assert running.scripted.calls == 0
 
