@@ -24,6 +24,7 @@ SUITES: dict[str, str] = {
     "sandbox": "dgm.sandbox.perf:rows",
     "bench": "dgm.bench.perf:rows",
     "llm": "dgm.llm.perf:rows",
+    "controller": "dgm.controller.perf:rows",
 }
 
 
