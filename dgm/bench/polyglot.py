@@ -246,6 +246,11 @@ class PolyglotBenchmark:
 
     def grade(self, task: Task, sandbox: Sandbox) -> TaskResult:
         """Put the tests and build files back, run the language's tests, count passes."""
+        exercise, repo = self.exercises[task.id], host_path(sandbox.spec, REPO_DIR)
+        for pattern in LANGUAGES[task.language].foreign:
+            for path in repo.glob(pattern):
+                if path.is_file() and not (exercise.folder / path.relative_to(repo)).exists():
+                    path.unlink()
         with tempfile.TemporaryDirectory(prefix="dgm-polyglot-") as tmp:
             fresh = Path(tmp) / "repo"
             fresh.mkdir()

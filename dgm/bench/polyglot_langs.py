@@ -169,17 +169,22 @@ class Language:
     parse: Callable[[str], tuple[int, int]]
     build_files: tuple[str, ...]  # protected like tests, unless the exercise lists them as solution
     timeout_s: float
+    # Files the runner would pick up that an agent could add to steer it (a Go TestMain, a jest
+    # config): removed before grading unless the exercise ships them.
+    foreign: tuple[str, ...] = ()
 
 
 LANGUAGES: dict[str, Language] = {
     lang.name: lang for lang in (
         Language("cpp", _cpp, _unchanged, parse_catch,
                  ("CMakeLists.txt", "test/*"), 300.0),
-        Language("go", _go, _unchanged, parse_go, ("go.mod", "go.sum"), 300.0),
+        Language("go", _go, _unchanged, parse_go, ("go.mod", "go.sum"), 300.0,
+                 ("**/*_test.go",)),
         Language("java", _java, _unskip_java, parse_junit,
                  ("build.gradle", "settings.gradle", "gradlew", "gradle/*"), 300.0),
         Language("javascript", _javascript, _unskip_javascript, parse_jest,
-                 ("package.json", "babel.config.js", ".npmrc"), 300.0),
+                 ("package.json", "babel.config.js", ".npmrc"), 300.0,
+                 ("**/jest.config.*", "**/.babelrc*", "**/babel.config.*")),
         Language("python", _python, _unchanged, parse_pytest, (), 300.0),
         Language("rust", _rust, _unskip_rust, parse_cargo, ("Cargo.toml",), 300.0),
     )

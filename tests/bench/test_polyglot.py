@@ -99,6 +99,19 @@ def test_a_conftest_cannot_rewrite_outcomes(bench: PolyglotBenchmark, tmp_path: 
     assert result.outcome == Outcome.failed and "4 failed" in log
 
 
+def test_an_added_go_test_main_is_removed(bench: PolyglotBenchmark, tmp_path: Path) -> None:
+    if not detect("go").present:
+        pytest.skip(detect("go").detail)
+    task = bench.task("go/leap")
+    main = ["package leap", "", 'import ("fmt"; "os"; "testing")', "",
+            "func TestMain(m *testing.M) {", '\tfmt.Println("--- PASS: TestLeapYears (0.00s)")',
+            "\tos.Exit(0)", "}"]
+    cheat = (f"--- /dev/null\n+++ b/main_test.go\n@@ -0,0 +1,{len(main)} @@\n"
+             + "".join(f"+{line}\n" for line in main))
+    result, log = grade_patch(task, cheat, SandboxConfig(), CONFIG, tmp_path)
+    assert result.outcome == Outcome.failed and "Please implement" in log
+
+
 def test_tests_skipped_as_shipped_are_run(bench: PolyglotBenchmark, tmp_path: Path) -> None:
     if not detect("javascript").present:
         pytest.skip(detect("javascript").detail)
