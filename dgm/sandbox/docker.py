@@ -56,6 +56,7 @@ class DockerSandbox:
         for inside, outside in spec.ro_binds.items():
             if not Path(outside).exists():
                 raise SandboxError(f"{outside}: cannot be mounted at {inside}: it does not exist")
+        self._own_client = client is None  # closed with the sandbox; a given one stays open
         self.client = client or connect()
         self._errors = sdk().errors
         sweep_containers(self.client)  # containers of callers that were killed
@@ -173,6 +174,8 @@ class DockerSandbox:
         if not self.closed:
             self.closed = True
             self._finalizer()
+            if self._own_client:
+                self.client.close()
 
     def __enter__(self) -> DockerSandbox:
         return self

@@ -146,3 +146,20 @@ def test_factory_names_the_extra_and_how_to_start_a_daemon(tmp_path: Path, monke
     monkeypatch.setitem(sys.modules, "docker", None)
     with pytest.raises(SandboxError, match=r"pip install 'dgm\[docker\]'"):
         make_sandbox(config, spec)
+
+
+def test_factory_builds_the_docker_backend_from_config(docker_client, tmp_path: Path,
+                                                       monkeypatch) -> None:
+    from dgm.sandbox.config import SandboxConfig
+    from dgm.sandbox.docker import DockerSandbox
+    from dgm.sandbox.factory import make_sandbox, spec_from_config
+
+    if docker_client.dgm_daemon is not None:
+        monkeypatch.setenv("DOCKER_HOST", docker_client.dgm_daemon.url)
+    config = SandboxConfig(backend="docker", image=DOCKER_IMAGE, memory_mb=128, pids=40)
+    spec = spec_from_config(config, tmp_path, labels={"node": "abc"})
+    with make_sandbox(config, spec) as sandbox:
+        assert isinstance(sandbox, DockerSandbox)
+        info = docker_client.api.inspect_container(sandbox.container.id)
+        assert info["HostConfig"]["PidsLimit"] == 40 and info["Config"]["Labels"]["dgm.node"] == "abc"
+        assert sandbox.run(["python3", "-c", "print(6 * 7)"]).stdout == "42\n"

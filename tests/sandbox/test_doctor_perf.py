@@ -37,6 +37,8 @@ def test_perf_docker_rows(docker_client, tmp_path: Path, monkeypatch) -> None:
 
     if docker_client.dgm_daemon is not None:
         monkeypatch.setenv("DOCKER_HOST", docker_client.dgm_daemon.url)
+        # The rows use the python image when the daemon has it (else they build one, ~3 s more).
+        docker_client.images.get(DOCKER_IMAGE).tag("dgm-sandbox-python", "latest")
     ctx = PerfContext(workdir=tmp_path, repeat=3, quick=True)
     rows = list(docker_rows(ctx, [0.001, 0.002]))
     assert [r.operation for r in rows] == ["docker: exec true in a running sandbox",
