@@ -18,6 +18,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+try:
+    from requests import RequestException  # the docker SDK's transport
+except ImportError:  # no SDK either: connect() says which extra installs it
+    RequestException = OSError  # type: ignore[assignment,misc]
+
 from dgm.sandbox.base import (
     BASE_ENV,
     LLM_SOCKET,
@@ -115,16 +120,30 @@ class DockerSandbox:
             raise SandboxError("empty command")
         if self.uid != os.geteuid():
             hand_over(self.spec.workdir, self.uid, self.gid)
-        limit = timeout or self.spec.timeout_s
+        try:
+            return self._run(cmd, timeout or self.spec.timeout_s, env, cwd)
+        except (self._errors.DockerException, RequestException) as exc:
+            # The daemon failed us (it died, or refused): an infrastructure failure.
+            raise SandboxError(f"docker failed while running {cmd[0]!r}: {exc}") from None
+
+    def _start_exec(self, cmd: list[str], env: dict[str, str] | None, cwd: str) -> tuple[str, Any]:
+        api = self.client.api
+        for attempt in (1, 2):
+            try:
+                exec_id = api.exec_create(self.container.id, cmd, user=f"{self.uid}:{self.gid}",
+                                          environment=env or None, workdir=cwd)["Id"]
+                return exec_id, api.exec_start(exec_id, stream=True, demux=True)
+            except self._errors.APIError:
+                if attempt == 2:
+                    raise
+                self._restart()  # the container died (e.g. its init was OOM-killed): start afresh
+        raise AssertionError("unreachable")
+
+    def _run(self, cmd: list[str], limit: float, env: dict[str, str] | None,
+             cwd: str) -> ExecResult:
         start = time.monotonic()
         api = self.client.api
-        try:
-            exec_id = api.exec_create(self.container.id, cmd, user=f"{self.uid}:{self.gid}",
-                                      environment=env or None, workdir=cwd)["Id"]
-            frames = api.exec_start(exec_id, stream=True, demux=True)
-        except self._errors.APIError as exc:
-            self._restart()  # e.g. the pids limit is still full: start from a clean container
-            raise SandboxError(f"docker could not run {cmd[0]!r} in the sandbox: {exc}") from None
+        exec_id, frames = self._start_exec(cmd, env, cwd)
         out, err = CappedStream(self.spec.output_limit), CappedStream(self.spec.output_limit)
         reader = threading.Thread(target=_drain, args=(frames, out, err), daemon=True)
         reader.start()
@@ -144,13 +163,20 @@ class DockerSandbox:
                 self._restart()
         reader.join()
         code = api.exec_inspect(exec_id)["ExitCode"]
-        if not killed and len(self.container.top()["Processes"]) > 2:  # init + sleep
+        if not killed and self._leftovers():
             self._restart()
         if timed_out or code is None:
             code = -signal.SIGKILL
         return ExecResult(returncode=code, stdout=out.text(), stderr=err.text(),
                           seconds=time.monotonic() - start, timed_out=timed_out,
                           truncated=out.truncated or err.truncated)
+
+    def _leftovers(self) -> bool:
+        """Whether anything runs besides the container's init and its `sleep`."""
+        try:
+            return len(self.container.top()["Processes"]) > 2
+        except self._errors.APIError:
+            return True  # not running at all: restarting it is the fix
 
     def _restart(self) -> None:
         """Kill every process of the container (its pid namespace goes) and start it afresh."""

@@ -163,3 +163,22 @@ def test_factory_builds_the_docker_backend_from_config(docker_client, tmp_path: 
         info = docker_client.api.inspect_container(sandbox.container.id)
         assert info["HostConfig"]["PidsLimit"] == 40 and info["Config"]["Labels"]["dgm.node"] == "abc"
         assert sandbox.run(["python3", "-c", "print(6 * 7)"]).stdout == "42\n"
+
+
+def test_a_dead_container_is_restarted_and_a_failing_daemon_is_a_sandbox_error(
+        docker_client, tmp_path: Path, monkeypatch) -> None:
+    import requests
+
+    from dgm.sandbox.docker import DockerSandbox
+
+    with DockerSandbox(_spec(tmp_path), client=docker_client) as sandbox:
+        docker_client.api.kill(sandbox.container.id)  # e.g. its init was OOM-killed
+        again = sandbox.run(["/bin/sh", "-c", "echo back"])
+        assert again.ok and again.stdout == "back\n"
+
+        def refuse(*args: object, **kwargs: object) -> None:
+            raise requests.ConnectionError("daemon gone")
+
+        monkeypatch.setattr(docker_client.api, "exec_create", refuse)
+        with pytest.raises(SandboxError, match="docker failed while running 'true'.*daemon gone"):
+            sandbox.run(["true"])
