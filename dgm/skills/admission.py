@@ -60,6 +60,12 @@ class SkillGate:
         self.archive, self.nodes, self.tasks = archive, nodes, tasks
         self.config, self.lock, self.event = config, lock, event
         self.skills = config.skills
+        # Children of one parent judged at once draw their probes one after the other, so the
+        # parent's runs that choose a probe are shared instead of made twice.
+        self._drawing: dict[str, threading.Lock] = defaultdict(threading.Lock)
+        # Attempt numbers handed to gates still running: each gate's fresh runs of a node use
+        # their own window of attempts, so concurrent gates never overwrite each other's runs.
+        self._reserved: dict[str, int] = {}
 
     def wants_edit(self, rng: random.Random) -> bool:
         """Whether this proposal should edit the skill library (config: skills.enabled, share)."""
@@ -118,13 +124,17 @@ class SkillGate:
             if not pool:
                 record.decision = rejection(f"no tasks in split {split!r} to draw a probe from")
                 return record
-            probe = self._draw_probe(parent, child, pool)
-            if not probe.failing:
-                record.probe = probe
-                record.decision = rejection("the parent fails no probe task: no fix is possible")
-                return record
             with self.lock:
-                starts = [self._next_attempt(n.id, probe.tasks) for n in (parent, child)]
+                drawing = self._drawing[parent.id]
+            with drawing:
+                probe = self._draw_probe(parent, child, pool)
+                if not probe.failing:
+                    record.probe = probe
+                    record.decision = rejection("the parent fails no probe task: no fix is "
+                                                "possible")
+                    return record
+                with self.lock:
+                    starts = [self._reserve(n.id, probe.tasks) for n in (parent, child)]
             self.event("skill_gate_started", node=child.id, parent=parent.id, split=split,
                        failing=probe.failing, passing=probe.passing, parent_attempt=starts[0],
                        child_attempt=starts[1])
@@ -179,22 +189,26 @@ class SkillGate:
         verdicts = self._first_verdicts(parent.id, order)
         return build_probe(verdicts, size, random.Random(f"{seed}:{child.id}"))
 
-    def _next_attempt(self, node_id: str, task_ids: Sequence[str]) -> int:
-        """An attempt number above every stored attempt of the node on these tasks."""
+    def _reserve(self, node_id: str, task_ids: Sequence[str]) -> int:
+        """The first of a window of attempt numbers above every stored or reserved one."""
         records = self.archive.task_records(node_id)
-        return 1 + max((a.attempt for t in task_ids if t in records for a in records[t].attempts),
-                       default=0)
+        stored = max((a.attempt for t in task_ids if t in records for a in records[t].attempts),
+                     default=0)
+        start = max(stored, self._reserved.get(node_id, 0)) + 1
+        self._reserved[node_id] = start + self.nodes.infra_retries
+        return start
 
     def _run_side(self, payer: Node, node: Node, task_ids: Sequence[str],
                   start: int) -> dict[str, TaskResult]:
-        """Each task's outcome from attempts numbered start or later (run where missing)."""
+        """Each task's outcome from this gate's window of attempts (run where missing)."""
+        end = start + self.nodes.infra_retries
 
         def gated() -> dict[str, TaskResult]:
             with self.lock:
                 records = self.archive.task_records(node.id)
             latest = {}
             for task in task_ids:
-                mine = [a for a in records[task].attempts if a.attempt >= start] \
+                mine = [a for a in records[task].attempts if start <= a.attempt <= end] \
                     if task in records else []
                 if mine:
                     latest[task] = mine[-1]

@@ -85,7 +85,10 @@ def library_view(found: NodeLibrary, max_skills: int, max_tokens: int) -> Render
 def log(run: RunArg, root: RootOpt = None,
         node: Annotated[str | None, typer.Option(help="Only decisions on this child.")] = None) -> None:
     """Every gate decision of a run, admitted or rejected, with the probe and per-task flips."""
-    records = read_records(_run_path(run, root))
+    from dgm.archive import Archive
+
+    with Archive.open(_run_path(run, root)) as archive:  # a clear error if it is not a run
+        records = read_records(archive.path)
     if node:
         records = [r for r in records if r.child.startswith(node)]
     if not records:

@@ -14,6 +14,7 @@ from dgm.archive.flips import Flip
 from dgm.cli import app
 from dgm.controller.loop import Controller
 from dgm.controller.selection import eligible
+from dgm.errors import ArchiveNotFoundError
 from dgm.skills.admission import DROPPED_FROM
 from dgm.skills.audit import gate_log_path, read_records
 from dgm.skills.library import render_manifest
@@ -82,6 +83,10 @@ def test_two_fixes_one_break_is_admitted_only_within_the_budget(
     assert f"1 gate decision(s): {verdict}" in out.output
     assert "fixed: h12 h13" in out.output and "regressed: h2" in out.output
     assert "adjusted 1 = 2 - 1 - 2*0" in out.output and f"budget {budget}" in out.output
+    assert "no skill gate decisions for ffff" in runner.invoke(
+        app, ["skills", "log", str(archive.path), "--node", "ffff"]).output
+    missing = runner.invoke(app, ["skills", "log", str(tmp_path / "nowhere")])
+    assert isinstance(missing.exception, ArchiveNotFoundError)
 
 
 def test_a_skill_that_only_adds_noise_is_rejected(tmp_path: Path) -> None:
