@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -42,7 +43,7 @@ def build_rootfs(recipe: Recipe, dest: Path, *, method: str | None = None,
     method = method or recipe.method
     staging = dest.with_name(dest.name + ".partial")
     if staging.exists():
-        shutil.rmtree(staging)
+        remove_tree(staging)
     staging.mkdir(parents=True)
     start = time.monotonic()
     try:
@@ -60,12 +61,35 @@ def build_rootfs(recipe: Recipe, dest: Path, *, method: str | None = None,
             "seconds": round(time.monotonic() - start, 1),
         }, indent=1))
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
         raise
     if dest.exists():
-        shutil.rmtree(dest)
+        remove_tree(dest)
     staging.rename(dest)
     return dest
+
+
+def mounts_under(root: Path) -> list[str]:
+    """Mount points below root, deepest first."""
+    prefix = str(root.resolve()) + "/"
+    points = []
+    for line in Path("/proc/self/mounts").read_text().splitlines():
+        # Mount points escape spaces and the like as octal (\040).
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), line.split()[1])
+        if point.startswith(prefix):
+            points.append(point)
+    return sorted(points, key=len, reverse=True)
+
+
+def remove_tree(root: Path) -> None:
+    """Delete a (partial) root filesystem, never through a mount left in it: an interrupted
+    debootstrap can leave /proc or a bind of the host's /dev mounted inside."""
+    for point in mounts_under(root):
+        subprocess.run(["umount", "-l", point], capture_output=True)
+    left = mounts_under(root)
+    if left:
+        raise SandboxError(f"{root}: cannot delete it, still mounted inside: {', '.join(left)}")
+    shutil.rmtree(root, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- host copy

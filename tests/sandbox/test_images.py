@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -127,3 +129,18 @@ def test_build_command_imports_into_the_daemon(docker_client, tmp_path: Path,
     with DockerSandbox(SandboxSpec(workdir=tmp_path / "w"), client=docker_client) as sandbox:
         result = sandbox.run(["git", "--version"])
     assert result.ok and result.stdout.startswith("git version")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting needs root")
+def test_removing_a_partial_rootfs_never_deletes_through_a_mount(tmp_path: Path) -> None:
+    precious = tmp_path / "host-dev"
+    precious.mkdir()
+    (precious / "node").write_text("keep me")
+    partial = tmp_path / "rootfs.partial"
+    (partial / "dev").mkdir(parents=True)
+    (partial / "proc").mkdir()
+    subprocess.run(["mount", "--bind", str(precious), str(partial / "dev")], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "tmpfs", str(partial / "proc")], check=True)
+    rootfs_mod.remove_tree(partial)
+    assert not partial.exists()
+    assert (precious / "node").read_text() == "keep me"
