@@ -253,3 +253,23 @@ def test_a_repeated_action_is_not_rerun_and_the_next_reply_is_sampled(
     assert "block is not an action" in server.requests[3]["messages"][-1]["content"]
     temperatures = [r.get("temperature") for r in server.requests]
     assert temperatures == [None, None, 0.7, 0.7, None]
+
+
+def test_a_context_too_long_for_the_model_is_shrunk_not_fatal(scripted, repo: Path,
+                                                               tmp_path: Path) -> None:
+    replies = iter([bash("python -c \"print('y' * 5000)\""), bash("python -c \"print('z' * 5000)\""),
+                    bash("submit")])
+    refused = []
+
+    def script(messages: list[dict]) -> str | tuple[int, str]:
+        if sum(len(m["content"]) for m in messages) > 9000:  # a small model's window
+            refused.append(len(messages))
+            return (400, '{"error": {"message": "the request exceeds the available context size"}}')
+        return next(replies)
+
+    server = scripted(script)
+    result, traj = run_agent(server.server_address, repo, tmp_path)
+    assert result.returncode == 0 and traj["status"] == "submitted", result.stderr
+    assert refused and [s["action"] for s in traj["steps"]] == ["bash", "bash", "submit"]
+    assert ELIDED in server.requests[-1]["messages"][3]["content"]
+    assert "z" * 5000 in server.requests[-1]["messages"][-1]["content"]  # the latest kept whole

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from seed_agent.model import BudgetExhausted, Model, ModelError
+from seed_agent.model import BudgetExhausted, ContextTooLong, Model, ModelError
 from seed_agent.skills import render_skills
 from seed_agent.tools import (Action, FormatError, Observation, parse_action, run_bash,
                               write_file)
@@ -134,8 +134,7 @@ class Agent:
             # repeated itself or broke the format tends to do it again word for word.
             stuck = bool(traj.steps) and traj.steps[-1].action in ("repeated", "format_error")
             try:
-                reply = self.model.complete(self._context(traj.messages),
-                                            **({"temperature": 0.7} if stuck else {}))
+                reply = self._ask(traj.messages, **({"temperature": 0.7} if stuck else {}))
             except BudgetExhausted as exc:
                 return self._end(traj, "budget_exhausted", str(exc), trajectory_path)
             except ModelError as exc:
@@ -175,6 +174,16 @@ class Agent:
                 "observation", returncode=seen.returncode, output=seen.output or "(no output)")})
             self._count(traj, trajectory_path)
         return self._end(traj, "step_limit", f"{s.max_steps} steps", trajectory_path)
+
+    def _ask(self, messages: list[dict[str, str]], **params: object) -> str:
+        """The model's reply; when the conversation is too long for the model, shrink it."""
+        while True:
+            try:
+                return self.model.complete(self._context(messages), **params)
+            except ContextTooLong:
+                if self.settings.max_context_chars < 4000:
+                    raise
+                self.settings.max_context_chars //= 2  # from now on: small models have small windows
 
     def _context(self, messages: list[dict[str, str]]) -> list[dict[str, str]]:
         """The conversation to send, oldest observations elided when it grows too long."""

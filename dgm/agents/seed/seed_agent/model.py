@@ -14,6 +14,10 @@ class ModelError(Exception):
     """The model could not be reached or gave no usable reply (not the agent's fault)."""
 
 
+class ContextTooLong(ModelError):
+    """The conversation does not fit the model's context window."""
+
+
 class BudgetExhausted(Exception):
     """The proxy refused the call: this agent's token or dollar budget is spent."""
 
@@ -83,7 +87,11 @@ class Model:
                 last = f"model server error {response.status}: {raw[:200]!r}"
                 continue
             if response.status != 200:
-                raise ModelError(f"model refused the request ({response.status}): {raw[:500]!r}")
+                detail = raw.decode(errors="replace")[:500]
+                if response.status == 400 and any(
+                        word in detail.lower() for word in ("context", "too long", "too many tokens")):
+                    raise ContextTooLong(detail)
+                raise ModelError(f"model refused the request ({response.status}): {detail}")
             try:
                 data = json.loads(raw)
                 text = data["choices"][0]["message"]["content"]
