@@ -67,7 +67,8 @@ class Controller:
         if not train:
             raise ValueError(f"benchmark {bench.name!r} has no tasks in split {bench.train_split!r}")
         sizes = bench.tiers or getattr(services.tasks, "tiers", None) or list(DEFAULT_TIERS)
-        self.tiers = plan_tiers(task_order(train, config.selection.seed), sizes)
+        difficulty = getattr(services.tasks, "difficulty", None)
+        self.tiers = plan_tiers(task_order(train, config.selection.seed, difficulty), sizes)
         self.skill_gate = SkillGate(archive, self.nodes, services.tasks, config, self.lock,
                                     self._event)
         self._session_start = time.monotonic()

@@ -7,13 +7,24 @@ are always compared on the same tasks (paired), tier by tier.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
-def task_order(task_ids: Sequence[str], seed: int) -> list[str]:
-    """The run's fixed evaluation order: a seeded shuffle of the sorted ids."""
+DIFFICULTY_RANK = {"easy": 0, "medium": 1, "hard": 2}
+
+
+def task_order(task_ids: Sequence[str], seed: int,
+               difficulty: Mapping[str, str] | None = None) -> list[str]:
+    """The run's fixed evaluation order: a seeded shuffle of the sorted ids.
+
+    With difficulties known, easier tasks come first (shuffled among themselves), so the first
+    tiers, which every child runs, are the cheap ones that still tell a broken agent apart.
+    """
     order = sorted(task_ids)
     random.Random(seed).shuffle(order)
+    if difficulty:
+        unknown = len(DIFFICULTY_RANK)
+        order.sort(key=lambda t: DIFFICULTY_RANK.get(difficulty.get(t, ""), unknown))
     return order
 
 

@@ -32,6 +32,8 @@ class BenchmarkTasks:
         self.by_id: dict[str, Task] = {t.id: t for t in bench.tasks()}
         manifest = getattr(bench, "manifest", None)
         self.tiers: list[int] | None = getattr(manifest, "tiers", None)
+        self.difficulty: dict[str, str] = {t.id: t.difficulty for t in self.by_id.values()
+                                           if t.difficulty}
 
     def task_ids(self, split: str) -> list[str]:
         """Ids of a split's tasks."""

@@ -32,3 +32,26 @@ def test_child_stops_when_it_cannot_beat_its_parent() -> None:
     # Tying the parent is not beating it.
     assert not could_still_beat(30, 50, 50, 0.6)
     assert could_still_beat(31, 50, 50, 0.6)
+
+
+def test_easy_tasks_come_first_when_difficulties_are_known() -> None:
+    ids = [f"t{i:02d}" for i in range(30)]
+    difficulty = {t: ("hard", "easy", "medium")[i % 3] for i, t in enumerate(ids)}
+    difficulty.pop("t00")  # unknown difficulty goes last
+    order = task_order(ids, seed=3, difficulty=difficulty)
+    ranks = [("easy", "medium", "hard").index(difficulty[t]) if t in difficulty else 3
+             for t in order]
+    assert ranks == sorted(ranks) and order[-1] == "t00"
+    easy = [t for t in order if difficulty.get(t) == "easy"]
+    assert easy != sorted(easy)  # still shuffled within a difficulty
+    assert task_order(ids, seed=3, difficulty=difficulty) == order
+
+
+def test_the_builtin_suite_puts_easy_tasks_in_the_first_tier() -> None:
+    from dgm.bench.builtin import BuiltinBenchmark
+    from dgm.controller.wiring import BenchmarkTasks
+
+    tasks = BenchmarkTasks(BuiltinBenchmark())
+    train = tasks.task_ids("train")
+    tiers = plan_tiers(task_order(train, 0, tasks.difficulty), tasks.tiers)
+    assert all(tasks.difficulty[t] == "easy" for t in tiers[0])
