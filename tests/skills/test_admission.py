@@ -173,3 +173,15 @@ def test_skills_show_gives_each_skill_its_origin(tmp_path: Path,
     assert lines["base-skill"].count(root.id) == 2
     assert lines["check-edge-cases"].count(child.id) == 2
     assert "2 of at most 20" in out.output
+
+
+def test_two_gates_of_one_parent_at_once_keep_their_runs_apart(tmp_path: Path) -> None:
+    config = make_config()
+    config.selection.strategy, config.selection.parents_per_generation = "random", 2
+    archive, ledger = run_one_step(tmp_path, config, edit=FIX_TWO_BREAK_ONE)
+    records = read_records(archive.path)
+    assert len(records) == 2 and all(r.decision.adjusted == 1 for r in records)
+    # One shared run of the parent to choose the probe, then one fresh baseline per gate, each
+    # in its own window of attempt numbers (infra_retries = 2: windows of three).
+    assert heldout_runs(ledger)[archive.root.id] == 3 * len(HELDOUT)
+    assert sorted(r.parent_attempt for r in records) == [2, 5]
