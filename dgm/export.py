@@ -138,4 +138,4 @@ def _bundle_skills(staging: Path, data: dict) -> None:
     existing = manifest.read_text() if manifest.exists() else ""
     # setuptools installs MANIFEST.in files found inside packages (include-package-data is on
     # by default with pyproject.toml), so the agent's own pyproject.toml stays as evolved.
-    manifest.write_text(existing + f"\nrecursive-include {package}/{SKILLS_DIR} *.md\n")
+    manifest.write_text(existing + f"\nrecursive-include {package}/{SKILLS_DIR} *.md *.toml\n")

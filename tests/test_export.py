@@ -55,6 +55,7 @@ def test_exported_wheel_installs_and_runs(seeded, tmp_path: Path, scripted) -> N
     assert wheel.name.startswith(f"dgm_agent_{child}-")
     names = zipfile.ZipFile(wheel).namelist()
     assert "seed_agent/skills/30-check-twice.md" in names and "seed_agent/prompts/system.md" in names
+    assert "seed_agent/skills/manifest.toml" in names  # the load order travels with the skills
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert f"node `{child}`" in metadata and "add a \\| check-twice skill" in metadata
     assert "| builtin:heldout | 6 | 10 | 60.0% |" in metadata
