@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from dgm.config import DEFAULT_CONFIG_NAME, RunConfig, dump_config, load_config
 from dgm.errors import DgmError
@@ -131,22 +132,40 @@ def lineage(
         Path | None, typer.Option("--html", help="Write a self-contained interactive page.")
     ] = None,
     dot: Annotated[Path | None, typer.Option("--dot", help="Write Graphviz DOT.")] = None,
+    png: Annotated[
+        Path | None, typer.Option("--png", help="Write a static image (needs dgm[png]: Pillow).")
+    ] = None,
+    svg: Annotated[Path | None, typer.Option("--svg", help="Write the static image as SVG.")] = None,
 ) -> None:
-    """Print the lineage tree of a run; or write it as an HTML page or Graphviz DOT."""
+    """Print the lineage tree of a run; or write it as an HTML page, image or Graphviz DOT."""
     from dgm.archive import Archive
 
     with Archive.open(resolve_run(run, root)) as archive:
-        if html is None and dot is None:
+        if html is None and dot is None and png is None and svg is None:
             from dgm.render import lineage_tree
 
             console.print(lineage_tree(archive.lineage(), archive.primary_key(), depth))
             return
         from dgm.lineage_page import render_dot, render_page
 
+        if png is not None:  # before anything is written: fail whole, not half-way
+            from dgm.lineage_image import require_pillow
+
+            require_pillow()
         for target, render in ((html, render_page), (dot, render_dot)):
             if target is not None:
                 target.write_text(render(archive), encoding="utf-8")
                 console.print(f"wrote {target} ({len(archive)} nodes)")
+        if svg is not None or png is not None:
+            from dgm.lineage_image import lineage_scene, to_svg, write_png
+
+            scene = lineage_scene(archive)
+            if svg is not None:
+                svg.write_text(to_svg(scene), encoding="utf-8")
+                console.print(f"wrote {svg} ({len(archive)} nodes)")
+            if png is not None:
+                write_png(scene, png)
+                console.print(f"wrote {png} ({scene.width}x{scene.height} px, {len(archive)} nodes)")
 
 
 @app.command()
@@ -364,7 +383,8 @@ def main() -> None:
     try:
         app()
     except DgmError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        # Escaped: messages name extras like 'dgm[png]', which rich would take for markup.
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(1)
 
 
