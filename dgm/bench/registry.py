@@ -8,7 +8,7 @@ from dgm.bench.base import Benchmark
 from dgm.bench.config import BenchmarkConfig
 from dgm.errors import ConfigError
 
-KNOWN = ("builtin", "humaneval", "polyglot")
+KNOWN = ("builtin", "humaneval", "polyglot", "swebench")
 
 
 def _load(name: str, data: Path | None) -> Benchmark:
@@ -24,6 +24,10 @@ def _load(name: str, data: Path | None) -> Benchmark:
         from dgm.bench.polyglot import PolyglotBenchmark
 
         return PolyglotBenchmark(data)
+    if name == "swebench":
+        from dgm.bench.swebench import SwebenchBenchmark
+
+        return SwebenchBenchmark(data)
     raise ConfigError(f"benchmark.name: unknown benchmark {name!r} (available: {', '.join(KNOWN)})")
 
 
