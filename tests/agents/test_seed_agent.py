@@ -253,6 +253,7 @@ def test_a_repeated_action_is_not_rerun_and_the_next_reply_is_sampled(
     assert "block is not an action" in server.requests[3]["messages"][-1]["content"]
     temperatures = [r.get("temperature") for r in server.requests]
     assert temperatures == [None, None, 0.7, 0.7, None]
+    assert {r["max_tokens"] for r in server.requests} == {2000}  # replies are bounded
 
 
 def test_a_context_too_long_for_the_model_is_shrunk_not_fatal(scripted, repo: Path,

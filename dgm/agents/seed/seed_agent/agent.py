@@ -24,6 +24,7 @@ class Settings:
 
     max_steps: int = 30
     max_tokens: int = 300_000
+    max_reply_tokens: int = 2_000  # a rambling model must not spend an hour on one reply
     command_timeout: float = 120.0
     max_context_chars: int = 48_000
     max_skill_chars: int = 6_000
@@ -134,7 +135,8 @@ class Agent:
             # repeated itself or broke the format tends to do it again word for word.
             stuck = bool(traj.steps) and traj.steps[-1].action in ("repeated", "format_error")
             try:
-                reply = self._ask(traj.messages, **({"temperature": 0.7} if stuck else {}))
+                reply = self._ask(traj.messages, max_tokens=s.max_reply_tokens,
+                                  **({"temperature": 0.7} if stuck else {}))
             except BudgetExhausted as exc:
                 return self._end(traj, "budget_exhausted", str(exc), trajectory_path)
             except ModelError as exc:
