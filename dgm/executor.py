@@ -1,8 +1,10 @@
-"""Where evaluations run: a local process pool (default) or, later, a Ray cluster.
+"""Where evaluations run: a local process pool (default) or a Ray cluster (dgm.executor_ray).
 
 Jobs are plain picklable callables with picklable arguments, so the same job runs in a local
 worker process or on a remote Ray worker. A worker that dies mid-job is reported as WorkerLost,
 an infrastructure failure the controller retries, and the pool is rebuilt for later jobs.
+An executor whose workers may not see the controller's files says so (`remote`), and the
+evaluator then ships each job's agent tree and brings its logs back (dgm.executor_ship).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal, Protocol, TypeVar
 
-from pydantic import Field
+from dataclasses import dataclass
+
+from pydantic import Field, model_validator
 
 from dgm._model import ConfigModel
 
@@ -25,28 +29,58 @@ T = TypeVar("T")
 class ExecutorConfig(ConfigModel):
     """How many evaluations run at once, and where."""
 
-    kind: Literal["local"] = Field("local", description="'local': a process pool on this machine.")
+    kind: Literal["local", "ray"] = Field(
+        "local", description="'local': a process pool on this machine; 'ray': a Ray cluster "
+        "(needs the [ray] extra).")
     workers: int | None = Field(
-        None, gt=0, description="Evaluations at once. Unset: the number of CPU cores."
+        None, gt=0, description="Evaluations at once. Unset: the number of CPU cores (local) or "
+        "the cluster's CPUs (ray); Ray also caps them by each sandbox's cpus and memory."
     )
+    address: str | None = Field(
+        None, description="Ray only: 'auto' (the cluster this machine belongs to), "
+        "'ray://HOST:10001' (a remote head) or HOST:6379. Unset: start a private local Ray.")
+    proxy_host: str = Field(
+        "127.0.0.1", description="Ray only: the address of this machine that every Ray worker "
+        "can reach; agents' model calls come back to this host through it (one TCP port, a "
+        "token per attempt). Loopback is only right when every worker runs on this machine.")
+    proxy_port: int = Field(0, ge=0, le=65535, description="Ray only: TCP port for the model "
+                            "gateway on proxy_host (0: any free port).")
+
+    @model_validator(mode="after")
+    def _ray_keys_need_ray(self) -> ExecutorConfig:
+        if self.kind != "ray" and self.address is not None:
+            raise ValueError("executor.address is only used with executor.kind = 'ray'")
+        return self
 
 
 class WorkerLost(RuntimeError):
     """The worker running a job died (killed, out of memory): an infrastructure failure."""
 
 
+@dataclass(frozen=True)
+class Resources:
+    """What one job needs of a worker: a sandbox's CPUs and memory."""
+
+    cpus: float = 1.0
+    memory_mb: int = 0
+
+
 class Executor(Protocol):
     """Runs jobs concurrently and hands back futures."""
 
     workers: int
+    remote: bool  # workers may run on other hosts: jobs must carry their files (executor_ship)
 
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]: ...
+    def submit(self, fn: Callable[..., T], /, *args: Any,
+               resources: Resources | None = None) -> Future[T]: ...
 
     def shutdown(self, cancel: bool = False) -> None: ...
 
 
 class LocalExecutor:
     """A process pool started with forkserver (the controller runs threads: never fork it)."""
+
+    remote = False
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
@@ -57,8 +91,11 @@ class LocalExecutor:
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context)
 
-    def submit(self, fn: Callable[..., T], /, *args: Any) -> Future[T]:
-        """Start fn(*args) in a worker; a dead worker surfaces as WorkerLost on the future."""
+    def submit(self, fn: Callable[..., T], /, *args: Any,
+               resources: Resources | None = None) -> Future[T]:
+        """Start fn(*args) in a worker; a dead worker surfaces as WorkerLost on the future.
+
+        resources is not enforced here: the sandboxes limit themselves, `workers` caps the rest."""
         with self._lock:
             try:
                 inner = self._pool.submit(fn, *args)
@@ -92,4 +129,8 @@ class LocalExecutor:
 
 def make_executor(config: ExecutorConfig) -> Executor:
     """The executor the config names."""
+    if config.kind == "ray":
+        from dgm.executor_ray import RayExecutor  # ray is an extra: imported only when asked for
+
+        return RayExecutor(config)
     return LocalExecutor(config.workers)

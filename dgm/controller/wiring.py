@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TypeVar
 
 from dgm.agent_runner import AgentJob, run_job, self_edit_job, smoke_job
 from dgm.archive.node import Node
@@ -20,9 +21,12 @@ from dgm.archive.run import Archive
 from dgm.bench.base import Benchmark, Task
 from dgm.config import RunConfig
 from dgm.controller.services import Messages, Reply, Services
-from dgm.executor import Executor
+from dgm.executor import Executor, Resources
+from dgm.executor_ship import shipper_for
 from dgm.llm.client import LLMClient
 from dgm.llm.proxy import NodeBudget, NodeProxy
+
+T = TypeVar("T")
 
 
 class BenchmarkTasks:
@@ -54,10 +58,20 @@ class SandboxEvaluator:
         # Short paths: a unix socket's path must fit in 107 bytes, run folders may be deep.
         self.sockets = Path(tempfile.mkdtemp(prefix="dgm-llm-"))
         self._count = 0
+        # Workers on other hosts get each job's tree shipped and reach the proxy by a gateway.
+        self.shipper = shipper_for(executor, config.executor)
+        self.resources = Resources(cpus=config.sandbox.cpus, memory_mb=config.sandbox.memory_mb)
 
     def close(self) -> None:
-        """Remove the socket folder."""
+        """Remove the socket folder (and stop the model gateway of remote workers)."""
+        if self.shipper is not None:
+            self.shipper.close()
         shutil.rmtree(self.sockets, ignore_errors=True)
+
+    def _submit(self, fn: Callable[[AgentJob], T], job: AgentJob) -> Future[T]:
+        if self.shipper is not None:
+            return self.shipper.submit(self.executor, fn, job, self.resources)
+        return self.executor.submit(fn, job, resources=self.resources)
 
     def _proxy(self, node: Node, log: Path) -> NodeProxy:
         self._count += 1
@@ -86,7 +100,7 @@ class SandboxEvaluator:
             proxy = self._proxy(node, log)
             job = self._job(node, self.tasks.by_id[task_id], attempt, proxy.socket_path,
                             log.parent)
-            running.append((task_id, proxy, self.executor.submit(run_job, job)))
+            running.append((task_id, proxy, self._submit(run_job, job)))
         results = []
         for task_id, proxy, future in running:
             try:
@@ -113,7 +127,7 @@ class SandboxEvaluator:
         log = self.archive.log_path(node.id, "smoke", 1, "llm")
         proxy = self._proxy(node, log)
         try:
-            reason = self.executor.submit(
+            reason = self._submit(
                 smoke_job, self._job(node, None, 1, proxy.socket_path, log.parent)).result()
         finally:
             proxy.stop()
