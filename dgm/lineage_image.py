@@ -10,10 +10,10 @@ import colorsys
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dgm.archive.layout import tree_positions
-from dgm.archive.node import NodeStatus
+from dgm.archive.node import Node, NodeStatus
 from dgm.archive.run import Archive
 from dgm.errors import DgmError
 
@@ -175,7 +175,8 @@ def lineage_scene(archive: Archive) -> Scene:
     return scene
 
 
-def _legend(scene: Scene, run: str, key: str, nodes: list, best: object, gens: int) -> None:
+def _legend(scene: Scene, run: str, key: str, nodes: list[Node], best: Node | None,
+            gens: int) -> None:
     """Title, the score colour bar, and one swatch per status with its count."""
     best_text = f"; best {best.id} {_pct(best.score(key))}" if best is not None else ""
     scene.labels.append(Label(LEFT - 24, 26, f"dgm lineage: {run}", 18))
@@ -198,7 +199,7 @@ def _legend(scene: Scene, run: str, key: str, nodes: list, best: object, gens: i
         scene.marks.append(Mark(x, y, 6, shape, fill, outline, line))
         text = f"{status} ({counts[status]})"
         scene.labels.append(Label(x + 10, y + 4, text, 11))
-        x += 24 + 6.2 * len(text)
+        x += 24 + 6.8 * len(text)  # DejaVu Sans at 11 px: under 7 px a character
     scene.marks.append(Mark(x, y, 8, "ring", (255, 255, 255), BEST, 2.5))
     scene.labels.append(Label(x + 12, y + 4, "best", 11, BEST))
 
@@ -252,13 +253,15 @@ def to_svg(scene: Scene) -> str:
 
 # ---- PNG (Pillow) -------------------------------------------------------------------------
 
-def _bezier(points: tuple[tuple[float, float], ...], k: float, steps: int = 12) -> list:
+def _bezier(points: tuple[tuple[float, float], ...], k: float,
+            steps: int = 12) -> list[tuple[float, float]]:
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
     out = []
     for i in range(steps + 1):
         t = i / steps
         a, b, c, d = (1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t ** 2, t ** 3
-        out.append((k * (a * x0 + b * x1 + c * x2 + d * x3), k * (a * y0 + b * y1 + c * y2 + d * y3)))
+        out.append((k * (a * x0 + b * x1 + c * x2 + d * x3),
+                    k * (a * y0 + b * y1 + c * y2 + d * y3)))
     return out
 
 
@@ -295,7 +298,7 @@ def write_png(scene: Scene, path: Path) -> None:
         else:
             draw.polygon([(x * k, y * k) for x, y in _corners(m)], fill=m.fill,
                          outline=m.outline, width=width)
-    fonts: dict[int, object] = {}
+    fonts: dict[int, Any] = {}  # size -> font
     for t in scene.labels:
         if t.size not in fonts:
             fonts[t.size] = ImageFont.load_default(size=t.size * k)
