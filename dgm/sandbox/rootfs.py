@@ -25,6 +25,7 @@ MERGED_USR = {"bin": "usr/bin", "sbin": "usr/sbin", "lib": "usr/lib", "lib64": "
 PASSWD = "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
 GROUP = "root:x:0:\nnogroup:x:65534:\n"
 MANIFEST = "dgm-rootfs.json"
+CHROOT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"  # apt needs sbin
 
 
 def rootfs_ready(folder: Path, recipe: Recipe | None = None) -> bool:
@@ -208,21 +209,26 @@ def debootstrap(spec: Debootstrap, dest: Path, mirror: str) -> None:
     """debootstrap a Debian system with the packages, then run the post-install commands."""
     if shutil.which("debootstrap") is None:
         raise SandboxError("debootstrap is not installed; install it: apt-get install -y debootstrap")
+    chroot = shutil.which("chroot", path=CHROOT_PATH)
+    if chroot is None:
+        raise SandboxError("chroot is not installed; install it: apt-get install -y coreutils")
     if os.geteuid() != 0:
         raise SandboxError("debootstrap builds need root (it installs packages in a chroot); "
                            "run `dgm sandbox build` as root")
-    argv = ["debootstrap", f"--variant={spec.variant}"]
-    if spec.packages:
-        argv.append("--include=" + ",".join(spec.packages))
-    done = subprocess.run([*argv, spec.suite, str(dest), mirror], capture_output=True, text=True)
+    done = subprocess.run(["debootstrap", f"--variant={spec.variant}", spec.suite, str(dest),
+                           mirror], capture_output=True, text=True)
     if done.returncode != 0:
         raise SandboxError(f"debootstrap failed ({mirror}): {(done.stdout + done.stderr)[-1500:]}")
-    if spec.post:
+    # Packages through apt inside (its resolver handles what debootstrap's --include cannot).
+    install = ("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
+               "--no-install-recommends " + " ".join(spec.packages))
+    steps = ([install] if spec.packages else []) + spec.post
+    if steps:
         with _chroot_mounts(dest):
-            for command in spec.post:
-                ran = subprocess.run(["chroot", str(dest), "/bin/sh", "-c", command],
+            for command in steps:
+                ran = subprocess.run([chroot, str(dest), "/bin/sh", "-c", command],
                                      capture_output=True, text=True,
-                                     env={"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/root"})
+                                     env={"PATH": CHROOT_PATH, "HOME": "/root"})
                 if ran.returncode != 0:
                     raise SandboxError(f"post-install step failed: {command}\n"
                                        f"{(ran.stdout + ran.stderr)[-1500:]}")

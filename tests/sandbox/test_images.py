@@ -144,3 +144,21 @@ def test_removing_a_partial_rootfs_never_deletes_through_a_mount(tmp_path: Path)
     rootfs_mod.remove_tree(partial)
     assert not partial.exists()
     assert (precious / "node").read_text() == "keep me"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("debootstrap") is None,
+                    reason="debootstrap builds need root and debootstrap (apt-get install -y debootstrap)")
+def test_debootstrap_build_of_the_python_recipe(tmp_path: Path) -> None:
+    """Several minutes: Debian's archive must be reachable (the host's apt mirror)."""
+    recipe = load_recipe("python")
+    built = build_rootfs(recipe, tmp_path / "rootfs", method="debootstrap")
+    assert rootfs_ready(built, recipe) and not rootfs_mod.mounts_under(built)
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed (apt-get install -y bubblewrap)")
+    from dgm.sandbox.bwrap import BwrapSandbox
+
+    (tmp_path / "work").mkdir()
+    with BwrapSandbox(SandboxSpec(workdir=tmp_path / "work", rootfs=built)) as sandbox:
+        result = sandbox.run(["/bin/sh", "-c", "python3 --version; git --version; patch --version"])
+    assert result.ok and "Python 3" in result.stdout and "GNU patch" in result.stdout
