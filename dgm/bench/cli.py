@@ -148,6 +148,29 @@ def run_node(
                       highlight=False)
 
 
+@app.command()
+def predictions(
+    run: Annotated[str, typer.Argument(help="A run: its name under --root, or a path.")],
+    node: Annotated[str, typer.Argument(help="A node id or unique prefix.")],
+    out: Annotated[Path, typer.Option("--out", help="The predictions file (.jsonl or .json).")],
+    model_name: Annotated[str | None, typer.Option(
+        "--model-name", help="model_name_or_path of every line. Default: dgm__RUN__NODE.")] = None,
+    root: Annotated[Path | None, typer.Option("--root", help="Parent folder of runs.")] = None,
+) -> None:
+    """Write a node's SWE-bench results as predictions for swebench's run_evaluation."""
+    from dgm.archive.run import Archive
+    from dgm.bench.swebench_predictions import node_predictions, write_predictions
+    from dgm.cli import resolve_run
+
+    with Archive.open(resolve_run(run, root)) as archive:
+        found = node_predictions(archive, node, model_name=model_name)
+    write_predictions(found, out)
+    empty = sum(not p["model_patch"].strip() for p in found)
+    console.print(f"{len(found)} predictions ({empty} with an empty patch) written to {out}; "
+                  "evaluate them with: python -m swebench.harness.run_evaluation "
+                  f"--predictions_path {out} --run_id RUN_ID", highlight=False)
+
+
 def results_table(title: str, results: list[TaskResult]) -> Table:
     """One row per task attempt: outcome, tests, tokens, time, and what went wrong."""
     table = Table(title=title)

@@ -111,10 +111,10 @@ def load_instances(data: str, split: str) -> list[dict[str, Any]]:
     local = data.endswith(DATA_SUFFIXES) or Path(data).exists()
     if local:
         path = Path(data)
-        if not path.is_file():
+        if not path.exists():
             raise BenchmarkDataError(f"{data}: no such SWE-bench data file (expected a "
                                      f"{'/'.join(DATA_SUFFIXES)} file of instances)")
-        if not data.endswith(DATA_SUFFIXES):
+        if not path.is_file() or not data.endswith(DATA_SUFFIXES):
             raise BenchmarkDataError(f"{data}: SWE-bench data must be a .json, .jsonl or "
                                      ".parquet file")
     else:
