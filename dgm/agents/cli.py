@@ -143,11 +143,18 @@ def run(
             log_dir=log_dir,
             agent_args=["--max-steps", str(max_steps or settings.controller.agent_max_steps)])
         console.rule(the_task.statement.strip().splitlines()[0][:100], style="dim")
-        tail = TrajectoryTail(show_step)
-        try:
-            result = run_job(job, watch=tail.start)
-        finally:
-            tail.stop(final=log_dir / "1-trajectory.log")
+        # A spinner under the steps: a small model on a CPU can think for minutes per step.
+        with console.status("step 1: waiting for the model") as status:
+            def on_step(step: Step) -> None:
+                show_step(step)
+                status.update(f"step {int(step.get('step', 0)) + 1}: waiting for the model "
+                              f"(since {datetime.now().strftime('%H:%M:%S')})")
+
+            tail = TrajectoryTail(on_step)
+            try:
+                result = run_job(job, watch=tail.start)
+            finally:
+                tail.stop(final=log_dir / "1-trajectory.log")
         usage = proxy.usage
         if proxy.infra_failures and result.outcome == Outcome.failed:
             result = result.model_copy(update={
