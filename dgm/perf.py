@@ -25,6 +25,7 @@ SUITES: dict[str, str] = {
     "bench": "dgm.bench.perf:rows",
     "llm": "dgm.llm.perf:rows",
     "controller": "dgm.controller.perf:rows",
+    "executor": "dgm.executor_perf:rows",
 }
 
 

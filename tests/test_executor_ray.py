@@ -91,6 +91,18 @@ def test_an_executor_that_joined_a_running_ray_leaves_it_running(cluster) -> Non
     assert ray.is_initialized()
 
 
+def test_the_perf_suite_times_a_shipped_evaluation_on_ray_against_the_pool(
+        cluster, tmp_path: Path) -> None:
+    from dgm.executor_perf import rows
+    from dgm.perf import PerfContext
+
+    found = list(rows(PerfContext(workdir=tmp_path, repeat=3, quick=True)))
+    assert [r.operation.split(":")[0] for r in found] == [
+        "local pool", "ray (private local cluster)"]
+    assert found[1].baseline_samples == found[0].samples and len(found[1].samples) == 3
+    assert ray.is_initialized()  # the suite joined the test's Ray and left it up
+
+
 # ----------------------------------------------------------------- whole runs
 
 
