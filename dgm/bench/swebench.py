@@ -11,7 +11,8 @@ environment fault, is `error`, never held against the agent.
 Where the eval script expects the official instance image (it works in /testbed with the image's
 environment), it cannot run in a sandbox built from dgm's own images: such instances are graded
 through swebench's own `run_instance` in the instance image on a Docker daemon (swebench_docker),
-and are an `error` naming what is missing when no daemon or image is there.
+with the repository's changes as the prediction, and are an `error` naming what is missing when
+no daemon answers or the image can be neither found nor pulled.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from dgm.bench.swebench_data import (
     split_of,
     swebench_module,
 )
-from dgm.sandbox.base import Sandbox, host_path
+from dgm.sandbox.base import Sandbox, SandboxError, host_path
 
 EVAL_SCRIPT = "/work/eval.sh"  # outside the repository: the agent's patch never reaches it
 IMAGE_WORKDIR = "/testbed"     # where the official instance images hold the repository
@@ -142,6 +143,17 @@ class SwebenchBenchmark:
             shutil.rmtree(target)
         sandbox.put(source, REPO_DIR)
 
+    def _patch(self, instance: dict[str, Any], sandbox: Sandbox) -> str:
+        """The repository's changes against base_commit, read by git inside the sandbox."""
+        git = ["git", "-c", "core.fileMode=false"]
+        added = sandbox.run([*git, "add", "-A", "."], timeout=300, cwd=REPO_DIR)
+        diff = sandbox.run([*git, "diff", "--cached", "--binary", "--no-color", "--no-ext-diff",
+                            instance["base_commit"]], timeout=300, cwd=REPO_DIR)
+        if not (added.ok and diff.ok) or diff.truncated:
+            raise SandboxError(f"cannot read the patch of {instance['instance_id']}: "
+                               f"{(added.stderr + diff.stderr).strip()[-300:]}")
+        return diff.stdout
+
     def grade(self, task: Task, sandbox: Sandbox) -> TaskResult:
         """Run swebench's eval script over the (patched) repository and grade its output."""
         instance = self.instance(task.id)
@@ -149,11 +161,11 @@ class SwebenchBenchmark:
         base = TaskResult(task_id=task.id, node_id="", outcome=Outcome.error,
                           benchmark=task.benchmark, split=task.split)
         if needs_image(instance):
-            why = (f"instance {task.id} is graded in its official image {instance['image']} "
-                   f"(its eval script works in {IMAGE_WORKDIR}); use the docker sandbox backend "
-                   "with that image pulled or built (see README: Running on SWE-bench)")
-            log.write_text(f"[not graded: {why}]\n")
-            return base.model_copy(update={"error": why})
+            from dgm.bench.swebench_docker import official_grade
+
+            patch = self._patch(instance, sandbox)
+            result = official_grade(instance, test_spec(instance), patch, log, task.timeout_s)
+            return result.model_copy(update={"benchmark": task.benchmark, "split": task.split})
         host_path(sandbox.spec, EVAL_SCRIPT).write_text(test_spec(instance).eval_script)
         # Merged as `docker exec` merges them: swebench's markers are `set -x` traces on stderr.
         ran = sandbox.run(["bash", "-c", f"exec bash {EVAL_SCRIPT} 2>&1"],

@@ -161,8 +161,10 @@ def test_the_repository_stops_at_base_commit(data, tmp_path: Path) -> None:
 
 
 @needs_bwrap
-def test_harness_timeout_and_missing_image_are_errors(data, tmp_path: Path) -> None:
+def test_harness_timeout_and_missing_image_are_errors(data, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     path, rows = data
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-daemon.sock")
     slow = dict(rows[0], instance_id="dgmtest__calc-slow",
                 eval_script=fixture.eval_script(rows[0]["base_commit"], rows[0]["test_patch"],
                                                 command="sleep 60"))
@@ -176,8 +178,8 @@ def test_harness_timeout_and_missing_image_are_errors(data, tmp_path: Path) -> N
     assert result.outcome == Outcome.error and "timed out after 2 s" in result.error
     assert "Timeout error" in log
     result, log = grade(extra, "dgmtest__calc-image", "", manifest)
-    assert result.outcome == Outcome.error
-    assert rows[0]["image"] in result.error and "docker" in result.error
+    assert result.outcome == Outcome.error  # no Docker daemon answers here: named, not failed
+    assert rows[0]["image"] in result.error and "Docker daemon" in result.error
 
 
 def test_bad_data_is_named(data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -312,3 +314,74 @@ def test_an_agent_run_exports_predictions_swebench_reads(data, tmp_path: Path,
             write_predictions([], tmp_path / "preds.txt")
         with pytest.raises(DgmError, match=r"has no humaneval results"):
             node_predictions(opened, root.id, benchmark="humaneval")
+
+
+# --------------------------------------------------------------------------- official images
+
+PYTEST_PACKAGES = ["python3-pytest", "python3-pluggy", "python3-iniconfig", "python3-packaging",
+                   "python3-py", "python3-attr", "python3-more-itertools", "python3-pkg-resources",
+                   "patch"]
+
+
+def instance_images(client: Any, rows: list[dict[str, Any]], data: Path, tmp: Path) -> None:
+    """Each instance's image, built offline: dgm's python image plus pytest, repo at /testbed."""
+    import io
+    import tarfile
+
+    from dgm.bench.swebench_data import checkout_repo
+    from dgm.sandbox.images import import_rootfs
+    from dgm.sandbox.recipes import HostCopy, Recipe, load_recipe
+    from dgm.sandbox.rootfs import build_rootfs
+
+    python = load_recipe("python").host_copy
+    assert python is not None
+    recipe = Recipe(name="swe", method="host-copy", host_copy=HostCopy(
+        packages=python.packages + PYTEST_PACKAGES, links=python.links))
+    import_rootfs(client, build_rootfs(recipe, tmp / "rootfs"), "dgmtest-swe-base:latest")
+    for row in rows:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as tar:
+            tar.add(checkout_repo(row, data), arcname="testbed")
+        container = client.containers.create("dgmtest-swe-base:latest", ["true"])
+        try:
+            container.put_archive("/", buffer.getvalue())
+            repository, _, tag = row["image"].rpartition(":")
+            container.commit(repository=repository, tag=tag)
+        finally:
+            container.remove(force=True)
+
+
+@pytest.mark.slow
+def test_official_run_instance_grades_in_instance_images(data, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Instances whose eval scripts work in /testbed are graded by swebench's run_instance in
+    their images (built offline here, as no registry is reachable): gold resolves, empty does not."""
+    from dgm.sandbox.dockerd import PrivateDockerd, connect
+
+    why = PrivateDockerd.unavailable()
+    if why is not None:
+        pytest.skip(f"no private dockerd: {why}")
+    path, rows = data
+    official = [dict(row, eval_script=fixture.eval_script(row["base_commit"], row["test_patch"],
+                                                          workdir="/testbed")) for row in rows]
+    extra = write_jsonl(path.parent / "official.jsonl", official)
+    daemon = PrivateDockerd()
+    try:
+        monkeypatch.setenv("DOCKER_HOST", daemon.start())
+        client = connect()
+        try:
+            instance_images(client, official, extra, tmp_path)
+        finally:
+            client.close()
+        verdicts = validate(BenchmarkConfig(name="swebench", data=extra), SandboxConfig(),
+                            workers=1)
+        assert [(v.task_id, v.gold, v.noop) for v in sorted(verdicts, key=lambda v: v.task_id)] \
+            == [("dgmtest__calc-1", "passed", "failed"), ("dgmtest__calc-2", "passed", "failed")], \
+            [v.detail for v in verdicts]
+        # Another correct fix than the gold one, graded the official way, resolves it too.
+        result, log = grade(extra, "dgmtest__calc-1", official[0]["patch"].replace(
+            "+    return a / b", "+    return a / b + 0 * add(0, 0)"))
+        assert result.outcome == Outcome.passed, log
+        assert json.loads(log.split(REPORT_MARK, 1)[1])["resolved"] is True
+    finally:
+        daemon.remove()
