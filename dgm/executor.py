@@ -33,8 +33,8 @@ class ExecutorConfig(ConfigModel):
         "local", description="'local': a process pool on this machine; 'ray': a Ray cluster "
         "(needs the [ray] extra).")
     workers: int | None = Field(
-        None, gt=0, description="Evaluations at once. Unset: the number of CPU cores (local) or "
-        "the cluster's CPUs (ray); Ray also caps them by each sandbox's cpus and memory."
+        None, gt=0, description="Evaluations at once. Unset: the number of CPU cores (local); "
+        "on Ray, as many as the nodes' CPUs and memory hold (each asks for one sandbox's share)."
     )
     address: str | None = Field(
         None, description="Ray only: 'auto' (the cluster this machine belongs to), "

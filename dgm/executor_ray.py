@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import CancelledError, Future
 from typing import Any, TypeVar
 
 from dgm.errors import ConfigError
@@ -50,6 +50,8 @@ class RayExecutor:
                                   f"cluster there: {exc}") from None
             self._owned = True  # ours to shut down; a cluster the caller opened stays up
         self.workers = config.workers or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        # A set `workers` caps evaluations in flight (submit waits); unset, Ray's resources do.
+        self._slots = threading.BoundedSemaphore(config.workers) if config.workers else None
         self._functions: dict[Callable[..., Any], Any] = {}
         self._refs: set[Any] = set()
         self._lock = threading.Lock()
@@ -97,7 +99,14 @@ class RayExecutor:
         options: dict[str, Any] = {"num_cpus": resources.cpus}
         if resources.memory_mb:
             options["memory"] = resources.memory_mb * MIB
-        ref = self._remote(fn).options(**options).remote(*args)
+        if self._slots is not None:
+            self._slots.acquire()
+        try:
+            ref = self._remote(fn).options(**options).remote(*args)
+        except BaseException:
+            if self._slots is not None:
+                self._slots.release()
+            raise
         with self._lock:
             self._refs.add(ref)
         outer: Future[T] = Future()
@@ -107,6 +116,13 @@ class RayExecutor:
     def _relay(self, ref: Any, inner: Future[Any], outer: Future[T]) -> None:
         with self._lock:
             self._refs.discard(ref)
+        try:
+            self._settle(inner, outer)
+        finally:  # the slot frees once the caller can see the job's end
+            if self._slots is not None:
+                self._slots.release()
+
+    def _settle(self, inner: Future[Any], outer: Future[T]) -> None:
         exceptions = self._ray.exceptions
         try:
             error = inner.exception()
@@ -117,7 +133,7 @@ class RayExecutor:
         elif isinstance(error, exceptions.RayTaskError):
             # The job raised: hand the caller the job's own exception type.
             outer.set_exception(error.as_instanceof_cause())
-        elif isinstance(error, exceptions.TaskCancelledError):
+        elif isinstance(error, (exceptions.TaskCancelledError, CancelledError)):
             outer.cancel()
             outer.set_running_or_notify_cancel()
         elif isinstance(error, exceptions.RayError):

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -84,6 +85,17 @@ def test_a_request_no_node_can_meet_is_refused_naming_the_sandbox_keys(executor)
         executor.submit(nap, 0, resources=Resources(cpus=1, memory_mb=100_000_000))
     with pytest.raises(ConfigError, match="sandbox.cpus = 3"):
         executor.submit(nap, 0, resources=Resources(cpus=3, memory_mb=1))
+
+
+def test_a_set_worker_count_caps_the_jobs_in_flight(cluster) -> None:
+    pool = RayExecutor(ExecutorConfig(kind="ray", workers=1))
+    try:
+        first = pool.submit(nap, 1.0)
+        second = pool.submit(nap, 0)  # waits for a free slot: the first job's end
+        assert first.done()
+        assert second.result(timeout=120) > 0
+    finally:
+        pool.shutdown(cancel=True)
 
 
 def test_an_executor_that_joined_a_running_ray_leaves_it_running(cluster) -> None:
@@ -212,7 +224,7 @@ def test_a_worker_killed_mid_task_is_retried_and_the_task_recorded_once(
                                         load_benchmark(config.benchmark))
     root = archive.add_root(SEED_DIR)
     events: list[str] = []
-    nodes = NodeEvaluator(archive, evaluator, __import__("threading").Lock(), infra_retries=2,
+    nodes = NodeEvaluator(archive, evaluator, threading.Lock(), infra_retries=2,
                           event=lambda kind, **data: events.append(kind))
     task = "textkit/word-count-whitespace"
     try:
