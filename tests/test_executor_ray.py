@@ -20,7 +20,7 @@ import pytest
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'dgm[ray]')")
 
 from dgm.agents import SEED_DIR  # noqa: E402
-from dgm.archive import Archive, NodeStatus  # noqa: E402
+from dgm.archive import Archive  # noqa: E402
 from dgm.archive.result import Outcome  # noqa: E402
 from dgm.bench.registry import load_benchmark  # noqa: E402
 from dgm.config import RunConfig  # noqa: E402
