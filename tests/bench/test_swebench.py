@@ -383,5 +383,26 @@ def test_official_run_instance_grades_in_instance_images(data, tmp_path: Path,
             "+    return a / b", "+    return a / b + 0 * add(0, 0)"))
         assert result.outcome == Outcome.passed, log
         assert json.loads(log.split(REPORT_MARK, 1)[1])["resolved"] is True
+        # A predictions file as `dgm bench predictions` writes it, through the official CLI.
+        import os
+        import subprocess
+        import sys
+
+        from dgm.bench.swebench_predictions import write_predictions
+
+        preds = write_predictions([
+            {"instance_id": "dgmtest__calc-1", "model_name_or_path": "dgm__night__abc",
+             "model_patch": official[0]["patch"]},
+            {"instance_id": "dgmtest__calc-2", "model_name_or_path": "dgm__night__abc",
+             "model_patch": ""}], tmp_path / "preds.jsonl")
+        ran = subprocess.run(
+            [sys.executable, "-m", "swebench.harness.run_evaluation", "--dataset_name", str(extra),
+             "--predictions_path", str(preds), "--run_id", "offline", "--max_workers", "1",
+             "--report_dir", str(tmp_path)], cwd=tmp_path, capture_output=True, text=True,
+            env=dict(os.environ), timeout=300)
+        assert ran.returncode == 0, ran.stdout[-2000:] + ran.stderr[-2000:]
+        report = json.loads((tmp_path / "dgm__night__abc.offline.json").read_text())
+        assert report["resolved_ids"] == ["dgmtest__calc-1"]
+        assert report["empty_patch_ids"] == ["dgmtest__calc-2"] and not report["error_ids"]
     finally:
         daemon.remove()
