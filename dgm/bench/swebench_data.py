@@ -34,7 +34,8 @@ DATA_SUFFIXES = (".json", ".jsonl", ".parquet")
 REQUIRED = ("instance_id", "repo", "base_commit", "problem_statement", "patch", "test_patch",
             "FAIL_TO_PASS", "PASS_TO_PASS", "image", "eval_script", "log_parser", "eval_type")
 GITHUB = "https://github.com/{repo}.git"
-_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_TERMINAL_PROMPT": "0",
+_GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null",
+            "GIT_TERMINAL_PROMPT": "0",
             "GIT_AUTHOR_NAME": "dgm", "GIT_AUTHOR_EMAIL": "dgm@localhost",
             "GIT_COMMITTER_NAME": "dgm", "GIT_COMMITTER_EMAIL": "dgm@localhost"}
 
@@ -215,7 +216,7 @@ def _locked(path: Path) -> Iterator[None]:
 
 
 def repo_source(repo: str, data: Path | None) -> str:
-    """Where an instance's repository is fetched from: a local mirror next to the data, else GitHub."""
+    """Where a repository is fetched from: a local mirror next to the data, else GitHub."""
     if data is not None:
         local = data.parent / "repos" / repo.replace("/", "__")
         if local.is_dir():
@@ -263,8 +264,9 @@ def checkout_repo(instance: dict[str, Any], data: Path | None) -> Path:
             _git("checkout", "--quiet", "--detach", instance["base_commit"], cwd=work)
         except BenchmarkDataError as exc:
             shutil.rmtree(staging, ignore_errors=True)
-            raise BenchmarkDataError(f"instance {instance['instance_id']}: cannot lay out "
-                                     f"{instance['repo']} at {instance['base_commit']}: {exc}") from None
+            raise BenchmarkDataError(
+                f"instance {instance['instance_id']}: cannot lay out {instance['repo']} at "
+                f"{instance['base_commit']}: {exc}") from None
         work.rename(target)
         shutil.rmtree(staging, ignore_errors=True)
     return target

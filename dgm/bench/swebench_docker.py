@@ -53,7 +53,8 @@ def official_grade(instance: dict[str, Any], spec: Any, patch: str, log: Path,
     finally:
         client.close()
     folder = logs / run_id / MODEL_NAME / iid
-    output, steps = _read(folder / constants.LOG_TEST_OUTPUT), _read(folder / constants.LOG_INSTANCE)
+    output = _read(folder / constants.LOG_TEST_OUTPUT)
+    steps = _read(folder / constants.LOG_INSTANCE)
     shutil.rmtree(logs / run_id, ignore_errors=True)
     if done is not None:
         from dgm.bench.swebench import REPORT_MARK, report_outcome

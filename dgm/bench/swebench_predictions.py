@@ -33,7 +33,7 @@ def node_predictions(archive: Archive, node_id: str, *, benchmark: str = "sweben
 
 
 def write_predictions(predictions: list[dict[str, str]], out: Path) -> Path:
-    """Write predictions as JSONL (or a JSON list for a .json path), the two forms swebench reads."""
+    """Write predictions as JSONL (a JSON list for a .json path): the forms swebench reads."""
     if out.suffix not in (".jsonl", ".json"):
         raise DgmError(f"{out}: a predictions file must end in .jsonl or .json (swebench reads "
                        "only those)")
