@@ -5,6 +5,7 @@ agent cannot spend another node's budget. Agents send no key; the proxy calls th
 the host's LLMClient (which holds the credentials), enforces the node's token and dollar budget
 (HTTP 429 with a JSON body naming the budget), and appends one JSON line per request to the
 node's log. Everything that leaves the proxy, toward the agent or the log, has keys redacted.
+Budgets hold under concurrent requests: each reserves its worst case first (dgm.llm.budget).
 
     with NodeProxy(client, Path("/tmp/dgm-llm/abc123.sock"), node_id="abc123",
                    budget=NodeBudget(tokens=200_000), log=lambda: archive.llm_log_path("abc123")):
@@ -23,14 +24,21 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-from dgm.llm.client import LLMClient
-from dgm.llm.config import LLMConfig
+from dgm.llm.budget import (
+    BudgetBusyError,
+    BudgetLedger,
+    NodeBudget,
+    Price,
+    Reservation,
+    estimate_prompt_tokens,
+)
+from dgm.llm.client import LLMClient, _check_messages
+from dgm.llm.routes import Route
 from dgm.llm.types import (
     BudgetExhaustedError,
     Completion,
@@ -38,6 +46,9 @@ from dgm.llm.types import (
     LLMRequestError,
     Usage,
 )
+
+__all__ = ["SANDBOX_SOCKET", "NodeBudget", "NodeProxy", "ProxyError", "UnixHTTPConnection",
+           "request"]
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +62,6 @@ ALLOWED_PARAMS = {
     "tool_choice", "presence_penalty", "frequency_penalty", "parallel_tool_calls",
 }
 LogTarget = Path | Callable[[], Path]
-
-
-@dataclass(frozen=True)
-class NodeBudget:
-    """Most tokens (prompt plus reply) and dollars one node may spend; None is unlimited."""
-
-    tokens: int | None = None
-    dollars: float | None = None
-
-    @classmethod
-    def from_config(cls, config: LLMConfig) -> NodeBudget:
-        """The per-node budget of a run's LLM config."""
-        return cls(tokens=config.node_max_tokens, dollars=config.node_max_dollars)
-
-    def check(self, spent: Usage) -> None:
-        """Raise BudgetExhaustedError when either budget is used up."""
-        if self.tokens is not None and spent.total_tokens >= self.tokens:
-            raise BudgetExhaustedError("tokens", self.tokens, spent.total_tokens)
-        if self.dollars is not None and spent.dollars >= self.dollars:
-            raise BudgetExhaustedError("dollars", self.dollars, round(spent.dollars, 6))
 
 
 class ProxyError(Exception):
@@ -98,6 +89,7 @@ class NodeProxy:
         budget: NodeBudget | None = None,
         log: LogTarget | None = None,
         idle_timeout_s: float = 900.0,
+        reserve_wait_s: float | None = None,
     ) -> None:
         self.client = client
         self.socket_path = Path(socket_path)
@@ -105,10 +97,13 @@ class NodeProxy:
         self.model = model or client.config.agent_model or client.config.model
         self.budget = budget if budget is not None else NodeBudget.from_config(client.config)
         self.idle_timeout_s = idle_timeout_s
+        # How long a request that fits only after others settle waits for them (then 503).
+        self.reserve_wait_s = client.config.timeout_s if reserve_wait_s is None else reserve_wait_s
         self._log_target = log
         self._log_path: Path | None = None
         self._lock = threading.Lock()
-        self._usage = Usage()
+        self._ledger = BudgetLedger(self.budget)
+        self._route: Route | None = None
         self._requests = 0
         self._infra_failures = 0
         self._server: _UnixHTTPServer | None = None
@@ -167,8 +162,7 @@ class NodeProxy:
     @property
     def usage(self) -> Usage:
         """Tokens and dollars this node has spent through the proxy."""
-        with self._lock:
-            return self._usage
+        return self._ledger.spent
 
     @property
     def requests(self) -> int:
@@ -184,30 +178,73 @@ class NodeProxy:
 
     # ----------------------------------------------------------------- handling
 
-    def handle_chat(self, body: Any) -> tuple[dict[str, Any], Completion]:
-        """Validate, budget-check and complete one chat request; ProxyError for every refusal."""
+    def handle_chat(self, body: Any) -> tuple[dict[str, Any], Completion, Reservation]:
+        """Validate, reserve, complete and settle one chat request; ProxyError for refusals."""
         if not isinstance(body, dict):
             raise ProxyError(400, "invalid_request_error", "request body must be a JSON object")
         messages = body.get("messages")
         params = {k: v for k, v in body.items() if k in ALLOWED_PARAMS}
-        if "max_completion_tokens" in body and "max_tokens" not in params:
+        if "max_completion_tokens" in body and params.get("max_tokens") is None:
             params["max_tokens"] = body["max_completion_tokens"]
-        spent = self.usage
+        asked = params.pop("max_tokens", None)
+        if asked is None:
+            asked = self.client.config.max_tokens
+        elif isinstance(asked, bool) or not isinstance(asked, int) or asked < 1:
+            raise ProxyError(400, "invalid_request_error",
+                             f"max_tokens must be a positive integer, got {asked!r}")
+        else:
+            params["max_tokens"] = asked
         try:
-            self.budget.check(spent)
+            _check_messages(messages)
+        except LLMRequestError as exc:
+            raise ProxyError(400, "invalid_request_error", str(exc)) from None
+        reservation = self._reserve(messages, params, asked)
+        if not self.budget.unlimited:
+            params["max_tokens"] = reservation.max_tokens
+        try:
+            completion = self.complete_upstream(messages, params)
+        except BaseException:
+            self._ledger.release(reservation)  # a failed call spends nothing of the budget
+            raise
+        self._ledger.settle(reservation, completion.usage)
+        return params, completion, reservation
+
+    def _reserve(self, messages: list[Any], params: dict[str, Any], asked: int) -> Reservation:
+        """Hold this request's worst case in the ledger; 429 when it cannot fit, 503 when busy."""
+        prompt, price = 0, None
+        if not self.budget.unlimited:
+            prompt = estimate_prompt_tokens(messages, params.get("tools"),
+                                            params.get("response_format"))
+            if self.budget.dollars is not None:
+                price = self._price(prompt, asked)
+        try:
+            return self._ledger.reserve(prompt, asked, price, wait_s=self.reserve_wait_s)
         except BudgetExhaustedError as exc:
             raise ProxyError(
                 429, "budget_exhausted", f"node {self.node_id}: {exc}",
                 budget=exc.budget, limit=exc.limit, spent=exc.spent,
             ) from None
-        if self.budget.tokens is not None:
-            # A reply may not be longer than what is left of the token budget.
-            left = self.budget.tokens - spent.total_tokens
-            wanted = params.get("max_tokens") or self.client.config.max_tokens
-            params["max_tokens"] = max(1, min(int(wanted), left)) if isinstance(
-                wanted, int | float) else left
+        except BudgetBusyError as exc:
+            # Not 429: agents read 429 as "budget gone"; this one is worth retrying.
+            raise ProxyError(503, "budget_busy", f"node {self.node_id}: {exc}") from None
+
+    def _price(self, prompt_tokens: int, max_tokens: int) -> Price | None:
+        """Dollars of the prompt and of each reply token for this model; None when unpriced."""
+        if self._route is None:
+            try:
+                self._route = self.client.route(self.model)
+            except LLMError:
+                return None  # the call itself will fail and say why
+        prompt_cost, priced = self.client.price(self._route, prompt_tokens, 0)
+        full_cost, _ = self.client.price(self._route, prompt_tokens, max_tokens)
+        if not priced:
+            return None
+        return Price(prompt_cost, max(0.0, (full_cost - prompt_cost) / max_tokens))
+
+    def complete_upstream(self, messages: Any, params: dict[str, Any]) -> Completion:
+        """Call the model for an admitted request; ProxyError for every failure."""
         try:
-            completion = self.client.complete(messages, self.model, **params)
+            return self.client.complete(messages, self.model, **params)
         except LLMRequestError as exc:
             raise ProxyError(400, "invalid_request_error", str(exc)) from None
         except LLMError as exc:
@@ -221,9 +258,6 @@ class NodeProxy:
             log.exception("dgm llm proxy %s: unexpected error", self.node_id)
             raise ProxyError(500, "proxy_error", f"internal proxy error: {type(exc).__name__}: "
                                                  f"{exc}") from None
-        with self._lock:
-            self._usage = self._usage + completion.usage
-        return params, completion
 
     def write_log(self, entry: dict[str, Any]) -> None:
         """Append one redacted JSON line to the node's log (no-op without a log target)."""
@@ -295,6 +329,32 @@ class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer
                     exc_info=True)
 
 
+def _budget_notes(proxy: NodeProxy, entry: dict[str, Any], reservation: Reservation,
+                  completion: Completion) -> dict[str, str]:
+    """Record a request's reservation in its log entry; the reply headers that tell the agent."""
+    if proxy.budget.unlimited:
+        return {}
+    entry["reserved"] = {"tokens": reservation.tokens, "dollars": round(reservation.dollars, 6)}
+    headers = {}
+    if reservation.clamped:
+        entry["max_tokens_clamped"] = {"asked": reservation.asked, "sent": reservation.max_tokens}
+        headers["X-DGM-Max-Tokens"] = (f"{reservation.max_tokens} (asked {reservation.asked}; "
+                                       "lowered to what is left of the node budget)")
+        log.info("dgm llm proxy %s: max_tokens %d lowered to %d to fit the budget",
+                 proxy.node_id, reservation.asked, reservation.max_tokens)
+    used = completion.usage
+    over = used.total_tokens > reservation.tokens
+    if proxy.budget.dollars is not None and reservation.dollars > 0:
+        over = over or used.dollars > reservation.dollars * (1 + 1e-9)
+    if over:
+        # The prompt estimate was low (or the model ignored max_tokens): the budget can overshoot.
+        entry["over_reservation"] = True
+        log.warning("dgm llm proxy %s: request used %d tokens, $%.6f; reserved %d, $%.6f",
+                    proxy.node_id, used.total_tokens, used.dollars, reservation.tokens,
+                    reservation.dollars)
+    return headers
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive for clients that reuse connections
     server: _UnixHTTPServer
@@ -318,12 +378,15 @@ class _Handler(BaseHTTPRequestHandler):
         error = ProxyError(code, "invalid_request_error", message or explain or "bad request")
         self._send_json(code, error.body())
 
-    def _send_json(self, status: int, payload: dict[str, Any]) -> bool:
+    def _send_json(self, status: int, payload: dict[str, Any],
+                   headers: dict[str, str] | None = None) -> bool:
         data = self.server.proxy.client.redact(json.dumps(payload, default=str)).encode()
         try:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
@@ -356,7 +419,7 @@ class _Handler(BaseHTTPRequestHandler):
         body: Any = None
         try:
             body = self._read_body()
-            params, completion = proxy.handle_chat(body)
+            params, completion, reservation = proxy.handle_chat(body)
         except ProxyError as exc:
             entry.update(status=exc.status, error=str(exc), error_type=exc.kind)
             if isinstance(body, dict):
@@ -371,13 +434,14 @@ class _Handler(BaseHTTPRequestHandler):
             finish_reason=completion.finish_reason, usage=completion.usage.model_dump(),
             attempts=completion.attempts, replayed=completion.replayed,
         )
+        headers = _budget_notes(proxy, entry, reservation, completion)
         # Logged before the reply goes out, so whoever saw the reply can read its log line.
         entry["latency_s"] = round(time.perf_counter() - start, 4)
         proxy.write_log(entry)
         if body.get("stream"):
-            delivered = self._send_stream(completion)
+            delivered = self._send_stream(completion, headers)
         else:
-            delivered = self._send_json(200, completion.response)
+            delivered = self._send_json(200, completion.response, headers)
         if not delivered:  # the tokens were spent all the same
             proxy.write_log({"node": proxy.node_id, "request": number,
                              "client_disconnected": True})
@@ -416,7 +480,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise ProxyError(400, "invalid_request_error",
                              f"request body is not valid JSON: {exc}") from None
 
-    def _send_stream(self, completion: Completion) -> bool:
+    def _send_stream(self, completion: Completion, headers: dict[str, str]) -> bool:
         """Answer stream=true with the whole reply as one server-sent event, then [DONE]."""
         chunk = {
             "id": completion.response.get("id", "chatcmpl-dgm"), "object": "chat.completion.chunk",
@@ -433,6 +497,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
+            for name, value in headers.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
             self.wfile.flush()

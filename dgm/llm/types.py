@@ -85,6 +85,7 @@ class CassetteMissError(LLMError):
 class BudgetExhaustedError(LLMError):
     """A node's token or dollar budget is spent; `budget` says which."""
 
-    def __init__(self, budget: str, limit: float, spent: float) -> None:
+    def __init__(self, budget: str, limit: float, spent: float, *, detail: str = "") -> None:
         self.budget, self.limit, self.spent = budget, limit, spent
-        super().__init__(f"{budget} budget exhausted: spent {spent:g} of {limit:g}")
+        super().__init__(f"{budget} budget exhausted: spent {spent:g} of {limit:g}"
+                         + (f"; {detail}" if detail else ""))

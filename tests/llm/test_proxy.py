@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dgm.agents import SEED_DIR
+from dgm.llm.budget import estimate_prompt_tokens
 from dgm.llm.proxy import NodeBudget, NodeProxy, request
 from dgm.llm.testing import Fail
 from dgm.llm.types import LLMError
@@ -76,8 +77,10 @@ def test_token_budget_exhausted_is_a_429_naming_it(make_client, start_proxy, tmp
     assert error["type"] == "budget_exhausted" and error["budget"] == "tokens"
     assert error["limit"] == 120 and error["spent"] == 150 and "node1" in error["message"]
     assert model.calls == 3  # the refused request never reached the model
-    # Replies are capped to what is left of the budget.
-    assert [r["params"]["max_tokens"] for r in model.requests] == [120, 70, 20]
+    # Replies are capped to what is left of the budget after the prompt (estimated).
+    prompt = estimate_prompt_tokens(user("q"))
+    assert [r["params"]["max_tokens"] for r in model.requests] == [120 - prompt, 70 - prompt,
+                                                                   20 - prompt]
     assert proxy.usage.total_tokens == 150
     assert log_lines(tmp_path / "l.jsonl")[3]["error_type"] == "budget_exhausted"
 
@@ -207,9 +210,10 @@ def test_concurrent_sandboxes_each_spend_their_own_budget(make_client, start_pro
     for index, proxy in enumerate(proxies):
         served = [r for r in results if r[0] == index and r[1] == 200]
         refused = [r for r in results if r[0] == index and r[1] == 429]
-        # Budget 200 tokens at 10 a call: at least 20 served; calls already in flight when it
-        # ran out may finish (at most the 3 concurrent workers).
-        assert 20 <= len(served) <= 23 and len(served) + len(refused) == 24
+        # Budget 200 tokens at 10 a call, each reserving its prompt estimate plus at least one
+        # reply token: served while what is left holds that, never more (no overshoot).
+        prompt = estimate_prompt_tokens(user("n0w0c0"))
+        assert len(served) == (200 - prompt - 1) // 10 + 1 and len(served) + len(refused) == 24
         assert proxy.usage.total_tokens == 10 * len(served)
         assert len(log_lines(socket_dir / f"node{index}.jsonl")) == 24
 
