@@ -35,9 +35,11 @@ from dgm.llm.budget import (
     NodeBudget,
     Price,
     Reservation,
+    TokenCounter,
     estimate_prompt_tokens,
+    litellm_token_count,
 )
-from dgm.llm.client import LLMClient, _check_messages
+from dgm.llm.client import LiteLLMBackend, LLMClient, _check_messages
 from dgm.llm.routes import Route
 from dgm.llm.types import (
     BudgetExhaustedError,
@@ -103,6 +105,9 @@ class NodeProxy:
         self._log_path: Path | None = None
         self._lock = threading.Lock()
         self._ledger = BudgetLedger(self.budget)
+        # A real tokenizer's count tightens the prompt estimate where litellm is loaded anyway.
+        self.count_tokens: TokenCounter | None = (
+            litellm_token_count if isinstance(client.backend, LiteLLMBackend) else None)
         self._route: Route | None = None
         self._requests = 0
         self._infra_failures = 0
@@ -214,7 +219,8 @@ class NodeProxy:
         prompt, price = 0, None
         if not self.budget.unlimited:
             prompt = estimate_prompt_tokens(messages, params.get("tools"),
-                                            params.get("response_format"))
+                                            params.get("response_format"),
+                                            count=self.count_tokens)
             if self.budget.dollars is not None:
                 price = self._price(prompt, asked)
         try:

@@ -41,14 +41,14 @@ Script = Sequence[Reply] | Callable[[list[Message]], Reply]
 
 
 def chat_response(text: str | None, *, model: str, prompt_tokens: int, completion_tokens: int,
-                  call: int = 0) -> dict[str, Any]:
+                  call: int = 0, finish_reason: str = "stop") -> dict[str, Any]:
     """An OpenAI chat-completions response carrying `text`."""
     return {
         "id": f"chatcmpl-scripted-{call}",
         "object": "chat.completion",
         "created": 0,
         "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop",
+        "choices": [{"index": 0, "finish_reason": finish_reason,
                      "message": {"role": "assistant", "content": text}}],
         "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                   "total_tokens": prompt_tokens + completion_tokens},
@@ -67,14 +67,18 @@ class ScriptedModel:
         price_per_mtok: tuple[float, float] | None = (0.0, 0.0),
         resolve_keys: bool = False,
         delay_s: float = 0.0,
+        honor_max_tokens: bool = False,
     ) -> None:
         """Token counts default to len(text)/4; price None means 'no price known';
-        resolve_keys makes routes (and key checks) real, to test credential handling."""
+        resolve_keys makes routes (and key checks) real, to test credential handling;
+        honor_max_tokens cuts the reply's token count at the request's max_tokens (finish
+        reason 'length'), as a real server does."""
         self._script = script if callable(script) else list(script)
         self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens
         self.price_per_mtok = price_per_mtok
         self.resolve_keys = resolve_keys
         self.delay_s = delay_s
+        self.honor_max_tokens = honor_max_tokens
         self._lock = threading.Lock()
         self.requests: list[dict[str, Any]] = []  # what each call received (messages, params, key)
         self._position = 0
@@ -128,8 +132,12 @@ class ScriptedModel:
         completion = self.completion_tokens
         if completion is None:
             completion = max(1, len(reply) // 4)
+        finish = "stop"
+        cap = params.get("max_tokens")
+        if self.honor_max_tokens and isinstance(cap, int) and completion > cap:
+            completion, finish = cap, "length"
         return chat_response(reply, model=route.model, prompt_tokens=prompt,
-                             completion_tokens=completion, call=call)
+                             completion_tokens=completion, call=call, finish_reason=finish)
 
     def cost(self, route: Route, prompt_tokens: int, completion_tokens: int) -> float | None:
         """Dollars at the scripted price, or None when constructed with price_per_mtok=None."""
