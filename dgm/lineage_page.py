@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import zlib
 from importlib import resources
 from typing import Any
 
@@ -10,11 +13,13 @@ from dgm.archive.flips import Flip, compare
 from dgm.archive.layout import tree_positions
 from dgm.archive.run import Archive
 
-MAX_PATCH_CHARS = 20_000  # per node: keeps a 1,000-node page a few MB
+_MARKERS = re.compile(r"/\*DATA\*/null|/\*PATCHES\*/null|\{\{RUN\}\}")
+MAX_PATCH_CHARS = 20_000  # per node, before compression: bounds a 1,000-node page
 
 
 def page_data(archive: Archive) -> dict[str, Any]:
-    """Everything the page shows, as JSON-ready data."""
+    """Everything the page shows, as JSON-ready data. Diffs are under "patches" (node id to
+    text, capped), apart from the node records, because the page decodes them only on a click."""
     graph = archive.lineage()
     key = archive.primary_key()
     positions = tree_positions(graph)
@@ -22,11 +27,11 @@ def page_data(archive: Archive) -> dict[str, Any]:
     patches = archive.git.patches([n.commit for n in nodes if n.parent_id])
     latest = {n.id: archive.results(n.id) for n in nodes}
     out = []
+    texts: dict[str, str] = {}
     for node in nodes:
         patch = patches.get(node.commit, "")
-        if len(patch) > MAX_PATCH_CHARS:
-            cut = len(patch) - MAX_PATCH_CHARS
-            patch = patch[:MAX_PATCH_CHARS] + f"\n[... {cut} more characters: see `dgm show`]\n"
+        if patch:
+            texts[node.id] = _capped(patch, f"dgm diff {archive.name} {node.parent_id} {node.id}")
         flips: dict[str, list[str]] = {}
         if node.parent_id:
             paired = compare(node.parent_id, latest[node.parent_id], node.id, latest[node.id])
@@ -40,21 +45,50 @@ def page_data(archive: Archive) -> dict[str, Any]:
             "cost": node.cost.model_dump() | {"tokens": node.cost.tokens},
             "proposal": node.proposal.model_dump(exclude={"extra"}),
             "created": node.created_at.isoformat(timespec="seconds"),
-            "patch": patch, "flips": flips,
+            "patch_lines": patch.count("\n"), "patch_cut": len(patch) > MAX_PATCH_CHARS,
+            "flips": flips,
             "tampered": sorted(r.task_id for r in latest[node.id] if r.tampered),
         })
     best = archive.best(key)
-    return {"run": archive.name, "key": key, "best": best.id if best else None, "nodes": out}
+    return {"run": archive.name, "key": key, "best": best.id if best else None, "nodes": out,
+            "patches": texts}
+
+
+def _capped(patch: str, command: str) -> str:
+    """The patch cut to MAX_PATCH_CHARS at a line end, with a note naming the full command."""
+    if len(patch) <= MAX_PATCH_CHARS:
+        return patch
+    end = patch.rfind("\n", 0, MAX_PATCH_CHARS) + 1 or MAX_PATCH_CHARS
+    return (patch[:end] + f"[diff truncated: {len(patch) - end:,} more characters of "
+            f"{len(patch):,}; the whole diff: {command}]\n")
+
+
+def pack_patch(text: str) -> str:
+    """A patch as the page stores it: zlib-deflated, then base64 (plain ASCII, safe in HTML)."""
+    return base64.b64encode(zlib.compress(text.encode("utf-8"))).decode("ascii")
 
 
 def render_page(archive: Archive) -> str:
-    """The HTML page, data inlined; model-written text is escaped for the script tag."""
+    """The HTML page, data inlined; model-written text is escaped for the script tag.
+
+    Node records are one JSON block parsed at load; the diffs, most of a big run's bytes, are
+    a second block of compressed base64 strings, each inflated in the browser (no network)
+    only when its node is opened, so a 1,000-node run loads fast and stays a few MB.
+    """
     template = resources.files("dgm").joinpath("templates/lineage.html").read_text("utf-8")
-    data = json.dumps(page_data(archive), separators=(",", ":"))
+    data = page_data(archive)
+    packed = {node_id: pack_patch(text) for node_id, text in data.pop("patches").items()}
+    fill = {"/*DATA*/null": _script_json(data), "/*PATCHES*/null": _script_json(packed),
+            "{{RUN}}": _html(archive.name)}
+    # One pass over the template only: a marker inside model-written text stays as written.
+    return _MARKERS.sub(lambda m: fill[m.group(0)], template)
+
+
+def _script_json(value: Any) -> str:
     # Model-written text may hold "</script>" or "<!--": inside a script element no "<", ">" or
     # "&" may appear raw, and in JSON they only occur in strings, where \\u escapes are exact.
-    data = data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return template.replace("/*DATA*/null", data).replace("{{RUN}}", _html(archive.name))
+    text = json.dumps(value, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _html(text: str) -> str:

@@ -176,6 +176,8 @@ def test_clicking_a_node_shows_its_details(
     assert "summary change a1" in browser.text("#proposal")
     assert "mode direct" in browser.text("#proposal")
     assert "fixed (1): repo/task-1" in browser.text("#flips")
+    _wait_for(lambda: browser.run("return !!document.querySelector('#side pre')"),
+              "the diff, inflated from the page's compressed block")
     assert "@@ -1 +1 @@\n-10\n+40" in browser.text("#side pre")
     lines = browser.run("return [...document.querySelectorAll('#side pre span')]"
                         ".map(s => [s.textContent.trim(), s.className, getComputedStyle(s).color])")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+import zlib
 from datetime import UTC, datetime, timedelta
 
 from dgm.archive import Archive, Node, NodeStatus, Proposal, build_lineage
@@ -11,32 +13,49 @@ from dgm.archive.layout import tree_positions
 from dgm.lineage_page import render_dot, render_page
 
 
-def page_json(html: str) -> dict:
-    match = re.search(r'<script id="data" type="application/json">(.*?)</script>', html, re.S)
-    assert match, "data block missing or closed early"
+def page_json(html: str, block: str = "data") -> dict:
+    """A JSON block of the page, as the browser's JSON.parse would read it."""
+    match = re.search(rf'<script id="{block}" type="application/json">(.*?)</script>', html, re.S)
+    assert match, f"{block} block missing or closed early"
     return json.loads(match.group(1))
+
+
+def page_patches(html: str) -> dict[str, str]:
+    """Each node's diff, inflated the way the page's DecompressionStream("deflate") does."""
+    packed = page_json(html, "patches")
+    return {k: zlib.decompress(base64.b64decode(v)).decode("utf-8") for k, v in packed.items()}
 
 
 def test_page_holds_every_node_with_its_details(populated: tuple[Archive, dict[str, str]]) -> None:
     archive, ids = populated
-    data = page_json(render_page(archive))
+    html = render_page(archive)
+    data = page_json(html)
     nodes = {n["id"]: n for n in data["nodes"]}
     assert set(nodes) == set(ids.values()) and data["best"] == ids["a1"]
     a1 = nodes[ids["a1"]]
     assert a1["parent"] == ids["a"] and a1["score"] == 0.8
-    assert "-10" in a1["patch"] and "+40" in a1["patch"]
     assert a1["flips"]["fixed"] == ["repo/task-1"]  # a passes task-0; a1 passes task-0 and 1
-    assert nodes[ids["root"]]["patch"] == "" and nodes[ids["c"]]["status"] == "smoke_failed"
-    assert "http://" not in render_page(archive).replace("http://www.w3.org/2000/svg", "")
+    assert nodes[ids["c"]]["status"] == "smoke_failed"
+    patches = page_patches(html)
+    a1_commit = archive.node(ids["a1"]).commit
+    assert patches[ids["a1"]] == archive.git.patches([a1_commit])[a1_commit]
+    assert "@@ -1 +1 @@\n-10\n+40\n" in patches[ids["a1"]]
+    assert a1["patch_lines"] == 7 and not a1["patch_cut"]
+    # The root has no diff; the node records carry none: the page parses them at load.
+    assert ids["root"] not in patches and nodes[ids["root"]]["patch_lines"] == 0
+    assert set(patches) == set(ids.values()) - {ids["root"]}
+    assert "diff --git" not in json.dumps(data) and "+40" not in json.dumps(data)
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
 
 
 def test_model_text_cannot_break_out_of_the_page(populated: tuple[Archive, dict[str, str]]) -> None:
     archive, ids = populated
-    evil = '</script><script>alert(1)</script><!-- "quoted" & more'
+    # Also the page's own fill-in markers: text holding them must come out as written.
+    evil = '</script><script>alert(1)</script><!-- "quoted" & more /*PATCHES*/null {{RUN}}'
     archive.set_status(ids["b"], NodeStatus.evaluated, reason=evil,
                        proposal=Proposal(summary=evil, diagnosis=evil))
     html = render_page(archive)
-    assert html.count("<script") == 2  # the data block and the page's own script
+    assert html.count("<script") == 3  # the data and diff blocks, and the page's own script
     data = page_json(html)
     b = next(n for n in data["nodes"] if n["id"] == ids["b"])
     assert b["proposal"]["summary"] == evil and b["reason"] == evil

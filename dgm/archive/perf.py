@@ -6,7 +6,7 @@ import json
 import random
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -136,8 +136,13 @@ def rows(ctx: PerfContext) -> Iterator[PerfRow]:
     )
 
 
-def build_wide_run(path: Path, count: int, seed: int = 0) -> Path:
+def build_wide_run(
+    path: Path, count: int, seed: int = 0, content: Callable[[int], str] | None = None
+) -> Path:
     """A run of `count` scored nodes in a random tree, built in bulk with git fast-import.
+
+    Node i's tree is one file, agent.txt, holding `content(i)` (default: one short line), so a
+    caller can make each node's patch against its parent as large as it needs.
 
     Adding 10,000 nodes one by one costs minutes of git processes; the measured operations
     (open, status) only read what this writes, in the same layout `add_child` produces.
@@ -149,7 +154,7 @@ def build_wide_run(path: Path, count: int, seed: int = 0) -> Path:
     parents: list[int | None] = [None] + [rng.randrange(i) for i in range(1, count)]
     stream = []
     for i, parent in enumerate(parents):
-        content = f"node {i}\n".encode()
+        text = (content(i) if content else f"node {i}\n").encode()
         message = f"node {i}\n".encode()
         stream.append(b"reset refs/dgm-import\n")
         stream.append(f"commit refs/dgm-import\nmark :{i + 1}\n".encode())
@@ -157,7 +162,7 @@ def build_wide_run(path: Path, count: int, seed: int = 0) -> Path:
         stream.append(f"data {len(message)}\n".encode() + message)
         if parent is not None:
             stream.append(f"from :{parent + 1}\n".encode())
-        stream.append(f"M 100644 inline agent.txt\ndata {len(content)}\n".encode() + content)
+        stream.append(f"M 100644 inline agent.txt\ndata {len(text)}\n".encode() + text)
     marks = path / "marks.tmp"
     git_dir = str(path / "agents.git")
     subprocess.run(
