@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import json
+import random
 import re
+import sysconfig
 import zlib
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from dgm.archive import Archive, Node, NodeStatus, Proposal, build_lineage
 from dgm.archive.layout import tree_positions
-from dgm.lineage_page import render_dot, render_page
+from dgm.archive.perf import build_wide_run
+from dgm.lineage_page import MAX_PATCH_CHARS, render_dot, render_page
 
 
 def page_json(html: str, block: str = "data") -> dict:
@@ -92,3 +96,53 @@ def test_dot_export(populated: tuple[Archive, dict[str, str]]) -> None:
     assert dot.startswith("digraph lineage {") and dot.rstrip().endswith("}")
     assert f'"{ids["a"]}" -> "{ids["a1"]}";' in dot
     assert dot.count(" -> ") == 4 and "80.0% evaluated" in dot
+
+
+def test_long_patch_is_cut_at_a_line_end_naming_the_whole_diff_command(
+    populated: tuple[Archive, dict[str, str]]
+) -> None:
+    archive, ids = populated
+    lines = [f"line {i}: " + "x" * (i % 50) for i in range(2000)]  # ~70k characters
+    patch = f"--- /dev/null\n+++ b/big.txt\n@@ -0,0 +1,{len(lines)} @@\n"
+    patch += "".join(f"+{line}\n" for line in lines)
+    big = archive.add_child(ids["a1"], patch=patch, proposal=Proposal(summary="big"))
+    html = render_page(archive)
+    shown = page_patches(html)[big.id]
+    full = archive.git.patches([big.commit])[big.commit]
+    body, note = shown[:-1].rsplit("\n", 1)
+    assert full.startswith(body + "\n") and len(body) <= MAX_PATCH_CHARS  # whole lines only
+    assert note == (f"[diff truncated: {len(full) - len(body) - 1:,} more characters of "
+                    f"{len(full):,}; the whole diff: dgm diff demo {ids['a1']} {big.id}]")
+    record = next(n for n in page_json(html)["nodes"] if n["id"] == big.id)
+    assert record["patch_cut"] and record["patch_lines"] == full.count("\n")
+
+
+def code_run(path: Path, count: int) -> Path:
+    """A `count`-node run whose every diff is full size: each node's one file is ~10k
+    characters of real Python (stdlib source, so it compresses like agent code), all of it
+    replaced by each child, so every patch is ~20k characters, at or over the page's cap."""
+    lines: list[str] = []
+    for source in sorted(Path(sysconfig.get_paths()["stdlib"]).glob("*.py"))[:60]:
+        lines += source.read_text(encoding="utf-8", errors="replace").splitlines()
+
+    def content(i: int) -> str:
+        start = random.Random(i).randrange(len(lines) - 400)
+        return "\n".join(lines[start:start + 330]) + "\n"
+
+    return build_wide_run(path, count, content=content)
+
+
+def test_full_size_diffs_are_compressed_apart_from_the_node_records(tmp_path: Path) -> None:
+    # 100 nodes keep the default run fast; the slow browser test opens 1,000 of them.
+    with Archive.open(code_run(tmp_path / "run", 100)) as archive:
+        html = render_page(archive)
+        probe = next(n for n in archive.nodes() if n.parent_id)
+        full = archive.git.patches([probe.commit])[probe.commit]
+    data, patches = page_json(html), page_patches(html)
+    shown = sum(len(text) for text in patches.values())
+    records = len(json.dumps(data))
+    assert len(patches) == 99 and shown > 99 * 15_000  # real-sized: most diffs near the cap
+    assert patches[probe.id].startswith(full[:MAX_PATCH_CHARS // 2])
+    # Stored deflated, the diffs cost under half their size (base64 included), and the node
+    # records the page parses at load do not grow with them.
+    assert len(html.encode()) < 0.5 * shown and records < 1_000 * 100, (len(html), records)
