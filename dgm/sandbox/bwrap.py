@@ -4,11 +4,14 @@ Each run() is one bwrap process: new user, pid, network, ipc, uts and mount name
 runs as uid 65534 with every capability dropped and a cleared environment. The root filesystem is
 read-only, /work is the task's host folder, /tmp is private. When the command ends, bwrap (pid 1
 of the namespace) exits and the kernel kills whatever the command left behind. Limits come from a
-per-sandbox cgroup where permitted, else from rlimits.
+per-sandbox cgroup where permitted, else from rlimits. Root is exempt from RLIMIT_NPROC, so a
+root caller without cgroups has the sandbox's process count watched instead: past the limit, the
+whole sandbox is killed.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from types import TracebackType
@@ -30,6 +33,25 @@ INSTALL_HINT = "apt-get install -y bubblewrap"
 # Merged-/usr systems (Debian bookworm): the top-level dirs are links into /usr.
 USR_LINKS = {"/bin": "usr/bin", "/sbin": "usr/sbin", "/lib": "usr/lib", "/lib64": "usr/lib64"}
 NOBODY = 65534
+
+
+def pid_namespace_size(bwrap_pid: int) -> int | None:
+    """Processes in the pid namespace of bwrap's child (None before it exists)."""
+    try:
+        child = int(Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()[0])
+        namespace = os.readlink(f"/proc/{child}/ns/pid")
+    except (OSError, IndexError, ValueError):
+        return None
+    if namespace == os.readlink("/proc/self/ns/pid"):
+        return None  # the child has not entered its own namespace yet
+    count = 0
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                count += os.readlink(f"/proc/{entry.name}/ns/pid") == namespace
+            except OSError:
+                continue
+    return count
 
 
 def bwrap_binary() -> str:
@@ -113,15 +135,23 @@ class BwrapSandbox:
             raise SandboxError("sandbox is closed")
         if not cmd:
             raise SandboxError("empty command")
+        watch = self._watch_pids if self.cgroup is None and os.geteuid() == 0 else None
         code, out, err, timed_out, truncated, seconds = run_capped(
             self.command(cmd, env, cwd), timeout=timeout or self.spec.timeout_s,
             limit=self.spec.output_limit,
-            kill=self.cgroup.kill_all if self.cgroup is not None else None,
+            kill=self.cgroup.kill_all if self.cgroup is not None else None, watch=watch,
         )
         if code in (125, 126, 127) and "bwrap:" in err and not timed_out:
             raise SandboxError(f"bubblewrap could not start the sandbox: {err.strip()[-500:]}")
         return ExecResult(returncode=code, stdout=out, stderr=err, seconds=seconds,
                           timed_out=timed_out, truncated=truncated)
+
+    def _watch_pids(self, pid: int) -> str | None:
+        """Why to stop the sandbox: its pid namespace holds more processes than allowed."""
+        found = pid_namespace_size(pid)
+        if found is not None and found > self.spec.pids:
+            return f"process limit exceeded ({found} > {self.spec.pids}): sandbox killed"
+        return None
 
     def put(self, src: Path, dest: str) -> None:
         """Copy a host file or folder to a path under /work."""

@@ -10,6 +10,8 @@ import time
 from collections.abc import Callable
 from typing import IO
 
+WATCH_INTERVAL_S = 0.05
+
 
 class CappedStream:
     """Keeps the first and last `limit` bytes of a stream: a flood of output costs no memory."""
@@ -51,10 +53,12 @@ class CappedStream:
 
 def run_capped(
     argv: list[str], *, timeout: float, limit: int, kill: Callable[[int], None] | None = None,
-    env: dict[str, str] | None = None,
+    env: dict[str, str] | None = None, watch: Callable[[int], str | None] | None = None,
 ) -> tuple[int, str, str, bool, bool, float]:
     """Run argv in its own session; on timeout kill it (and `kill(pid)`'s wider scope).
 
+    `watch(pid)`, when given, is polled while the command runs; a non-empty answer kills the
+    command at once and is appended to its stderr (a limit enforced by watching, not the kernel).
     Returns (returncode, stdout, stderr, timed_out, truncated, seconds).
     """
     start = time.monotonic()
@@ -65,11 +69,20 @@ def run_capped(
                for cap, pipe in ((out, proc.stdout), (err, proc.stderr))]
     for reader in readers:
         reader.start()
-    timed_out = False
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+    timed_out, stopped = False, None
+    deadline = start + timeout
+    while True:
+        try:
+            proc.wait(timeout=max(0.0, min(WATCH_INTERVAL_S, deadline - time.monotonic()))
+                      if watch is not None else timeout)
+            break
+        except subprocess.TimeoutExpired:
+            if time.monotonic() >= deadline:
+                timed_out = True
+                break
+            stopped = watch(proc.pid) if watch is not None else None
+            if stopped:
+                break
     # Always sweep: a command may exit leaving children that hold the pipes open.
     if kill is not None:
         kill(proc.pid)
@@ -80,6 +93,7 @@ def run_capped(
     proc.wait()
     for reader in readers:
         reader.join(timeout=10)
-    code = -signal.SIGKILL if timed_out else proc.returncode
-    return (code, out.text(), err.text(), timed_out, out.truncated or err.truncated,
+    code = -signal.SIGKILL if timed_out or stopped else proc.returncode
+    error = err.text() + (f"\n[dgm: {stopped}]\n" if stopped else "")
+    return (code, out.text(), error, timed_out, out.truncated or err.truncated,
             time.monotonic() - start)
