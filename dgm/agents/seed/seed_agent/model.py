@@ -38,7 +38,7 @@ class Model:
     """Sends a conversation, returns the reply text; counts tokens; retries transient failures."""
 
     def __init__(self, *, socket_path: str | None = None, url: str | None = None,
-                 model: str = "agent", timeout: float = 600.0, retries: int = 3,
+                 model: str = "agent", timeout: float = 1800.0, retries: int = 3,
                  backoff: float = 2.0) -> None:
         if not socket_path and not url:
             raise ModelError("no model endpoint: set DGM_LLM_SOCKET (or DGM_LLM_URL)")
@@ -55,6 +55,9 @@ class Model:
             url=os.environ.get("DGM_LLM_URL"),
             model=os.environ.get("DGM_LLM_MODEL", "agent"),
             backoff=float(os.environ.get("DGM_LLM_BACKOFF", "2")),
+            # Long: a small model on a busy CPU can take many minutes for one reply, and the host
+            # side has its own timeout; giving up first would only queue the same request again.
+            timeout=float(os.environ.get("DGM_LLM_TIMEOUT", "1800")),
         )
 
     def _connection(self) -> tuple[http.client.HTTPConnection, str]:
