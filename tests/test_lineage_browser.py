@@ -180,6 +180,8 @@ def test_clicking_a_node_shows_its_details(
     _wait_for(lambda: browser.run("return !!document.querySelector('#side pre')"),
               "the diff, inflated from the page's compressed block")
     assert "@@ -1 +1 @@\n-10\n+40" in browser.text("#side pre")
+    # Inflating the diff read nothing from outside the page either.
+    assert browser.run("return performance.getEntriesByType('resource').length") == 0
     lines = browser.run("return [...document.querySelectorAll('#side pre span')]"
                         ".map(s => [s.textContent.trim(), s.className, getComputedStyle(s).color])")
     assert ["-10", "del", "rgb(187, 0, 0)"] in lines  # removed lines red, added green
