@@ -324,6 +324,9 @@ class _UnixHTTPServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer
 
     daemon_threads = True
     block_on_close = False
+    # socketserver's default backlog is 5; past it a unix-socket connect with a timeout fails at
+    # once with EAGAIN, which parallel agents hit whenever the accept thread is slow to run.
+    request_queue_size = 128
 
     def __init__(self, path: str, handler: type, proxy: NodeProxy) -> None:
         self.proxy = proxy
