@@ -112,14 +112,19 @@ class GitStore:
             patch += "\n"
         with self._index() as env:
             self._git("read-tree", parent, env=env)
-            try:
-                self._git(
-                    "apply", "--cached", "--recount", "--whitespace=nowarn", "-",
-                    env=env, stdin=patch,
-                )
-            except git.GitCommandError as exc:
-                detail = (exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n")
-                raise PatchError(f"patch does not apply to {parent[:ID_LENGTH]}: {detail}") from None
+            # Exact hunk counts first: with --recount, git finds a hunk's end by scanning, and a
+            # removed line reading "-- x" (shown as "--- x") looks like the next file's header.
+            # Hand- or model-written patches often have wrong counts: --recount rescues those.
+            detail = ""
+            for extra in ([], ["--recount"]):
+                try:
+                    self._git("apply", "--cached", *extra, "--whitespace=nowarn", "-",
+                              env=env, stdin=patch)
+                    break
+                except git.GitCommandError as exc:
+                    detail = (exc.stderr or "").strip().removeprefix("stderr:").strip(" '\n")
+            else:
+                raise PatchError(f"patch does not apply to {parent[:ID_LENGTH]}: {detail}")
             tree_sha = self._git("write-tree", env=env).strip()
         return self._commit(tree_sha, parent=parent, message=message, when=when)
 

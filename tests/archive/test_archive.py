@@ -67,6 +67,20 @@ def test_sloppy_hunk_counts_are_recounted(archive: Archive, agent_tree: Path, tm
     assert (archive.checkout(child.id, tmp_path / "c") / "counter.txt").read_text() == "7\n"
 
 
+def test_removing_a_line_that_starts_with_dashes(archive: Archive, tmp_path: Path) -> None:
+    # In the diff the removed "-- note" reads "--- note": only exact hunk counts tell it from a
+    # file header, so the counts must be honoured before any recounting.
+    tree = tmp_path / "t"
+    tree.mkdir()
+    (tree / "notes.sql").write_text("select 1;\n-- note\nselect 2;\n")
+    root = archive.add_root(tree)
+    patch = ("--- a/notes.sql\n+++ b/notes.sql\n@@ -1,3 +1,2 @@\n select 1;\n--- note\n"
+             " select 2;\n")
+    child = archive.add_child(root.id, patch=patch)
+    out = archive.checkout(child.id, tmp_path / "c")
+    assert (out / "notes.sql").read_text() == "select 1;\nselect 2;\n"
+
+
 def test_only_one_root_and_unknown_parent(archive: Archive, agent_tree: Path) -> None:
     archive.add_root(agent_tree)
     with pytest.raises(ArchiveError, match="already has a root"):
