@@ -112,9 +112,9 @@ class GitStore:
             patch += "\n"
         with self._index() as env:
             self._git("read-tree", parent, env=env)
-            # Exact hunk counts first: with --recount, git finds a hunk's end by scanning, and a
-            # removed line reading "-- x" (shown as "--- x") looks like the next file's header.
-            # Hand- or model-written patches often have wrong counts: --recount rescues those.
+            # Exact hunk counts first: they are authoritative when right, while --recount has
+            # git guess each hunk's extent by scanning lines. Hand- or model-written patches
+            # often carry wrong counts: --recount rescues those.
             detail = ""
             for extra in ([], ["--recount"]):
                 try:

@@ -68,8 +68,7 @@ def test_sloppy_hunk_counts_are_recounted(archive: Archive, agent_tree: Path, tm
 
 
 def test_removing_a_line_that_starts_with_dashes(archive: Archive, tmp_path: Path) -> None:
-    # In the diff the removed "-- note" reads "--- note": only exact hunk counts tell it from a
-    # file header, so the counts must be honoured before any recounting.
+    # In the diff the removed "-- note" reads "--- note", like a file header.
     tree = tmp_path / "t"
     tree.mkdir()
     (tree / "notes.sql").write_text("select 1;\n-- note\nselect 2;\n")
