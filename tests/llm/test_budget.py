@@ -1,4 +1,4 @@
-"""Node budgets under concurrency: reservations, settling, release on failure, reply-cap clamping."""
+"""Node budgets under concurrency: reservations, settling, release on failure, reply-cap clamps."""
 
 from __future__ import annotations
 
