@@ -24,6 +24,7 @@ PROVIDERS: list[str] = [
     "dgm.sandbox.doctor:checks",
     "dgm.bench.doctor:checks",
     "dgm.llm.doctor:checks",
+    "dgm.executor_doctor:checks",
 ]
 
 # Core dependencies and the versions pyproject.toml pins.
