@@ -224,6 +224,14 @@ def test_forgiving_parsing_of_weak_model_replies(reply: str, kind: str, body: st
     assert (action.kind, action.body, action.path, count) == (kind, body, path, 1)
 
 
+def test_a_broken_block_does_not_hide_a_good_one() -> None:
+    # Seen from the 1.5B model: a ```file block without a path among bash blocks.
+    reply = ("```bash\npython -m pytest -q\n```\n\n```file\n# edit slug.py\nimport re\n```\n\n"
+             "```bash\nsubmit\n```")
+    action, count = parse_action(reply)
+    assert (action.kind, action.body, count) == ("bash", "python -m pytest -q\n", 2)
+
+
 def test_quoted_output_does_not_run_when_an_action_is_tagged() -> None:
     action, count = parse_action("I expect\n```\nOK\n```\nso:\n```bash\npython t.py\n```")
     assert (action.body, count) == ("python t.py\n", 1)

@@ -58,7 +58,8 @@ def _action(lang: str, arg: str, body: str) -> Action | None:
         if not path and len(first) == 2 and _path(first[0]):  # the path on the first line
             path, body = _path(first[0]), first[1]
         if not path:
-            raise FormatError("a ```file block needs a path after the word file: ```file src/x.py")
+            raise FormatError("a ```file block needs a path: write the path of the file right "
+                              "after the word file, on the same line as the backticks")
         return Action("file", body, path=path)
     if lang in SHELLS:
         # Drop "$ " prompts a model copies from a terminal transcript.
@@ -74,9 +75,20 @@ def parse_action(reply: str) -> tuple[Action, int]:
     blocks = [(lang.lower(), arg, body) for lang, arg, body in BLOCK.findall(reply)]
     # Explicitly tagged blocks first: an untagged one may only be output the model quotes.
     tagged = [b for b in blocks if b[0] in SHELLS - {""} | {"file"}]
-    actions = [a for a in (_action(*b) for b in tagged or blocks) if a is not None]
+    actions: list[Action] = []
+    problems: list[FormatError] = []
+    for block in tagged or blocks:  # a broken block does not hide a good one after it
+        try:
+            action = _action(*block)
+        except FormatError as exc:
+            problems.append(exc)
+            continue
+        if action is not None:
+            actions.append(action)
     if actions:
         return actions[0], len(actions)
+    if problems:
+        raise problems[0]
     rest = BLOCK.sub("", reply)
     unclosed = UNCLOSED.search(rest)
     if unclosed:
