@@ -38,8 +38,10 @@ def describe(step: Step) -> tuple[str, str]:
         return title, f"$ {clip(command, 3, 300)}\n{clip(step.get('output', ''), 8, 800)}"
     if action == "file":
         return title, step.get("output", "") or f"wrote {step.get('path', '')}"
-    if action in ("format_error", "repeated"):
-        return title, "reply: " + clip(step.get("reply", ""), 3, 300)
+    if action in ("format_error", "repeated"):  # the start of the reply shows what went wrong
+        lines = step.get("reply", "").strip().splitlines()
+        more = f"\n[... {len(lines) - 4} more line(s)]" if len(lines) > 4 else ""
+        return title, "reply: " + "\n".join(lines[:4])[:400] + more
     return title, ""
 
 

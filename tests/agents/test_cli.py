@@ -116,3 +116,16 @@ def test_agent_run_names_bad_input(suite: Path, monkeypatch: pytest.MonkeyPatch,
     use_model(monkeypatch, ScriptedModel([]))
     result = CliRunner().invoke(app, ["agent", "run", "--data", str(suite), *args])
     assert isinstance(result.exception, DgmError) and message in str(result.exception)
+
+
+def test_steps_are_described_briefly() -> None:
+    from dgm.agents.live import describe
+
+    title, body = describe({"step": 2, "action": "bash", "model_seconds": 3.2, "seconds": 0.5,
+                            "returncode": 1, "command": "python -m unittest",
+                            "output": "\n".join(f"line {i}" for i in range(50))})
+    assert title == "step 2: bash (model 3.2 s, ran 0.5 s, exit 1)"
+    assert body.startswith("$ python -m unittest\n[... 42 more line(s) ...]") and "line 49" in body
+    title, body = describe({"step": 3, "action": "format_error", "model_seconds": 1.0,
+                            "reply": "\n".join(f"r{i}" for i in range(10))})
+    assert body == "reply: r0\nr1\nr2\nr3\n[... 6 more line(s)]"
