@@ -69,13 +69,15 @@ class LLMConfig(ConfigModel):
     node_max_tokens: int | None = Field(
         None, gt=0,
         description=(
-            "Most tokens (prompt plus reply) one node's agent may spend through the proxy; "
-            "past it the proxy answers HTTP 429. Unset: unlimited."
+            "Most tokens (prompt plus reply) a node's agent may spend through the proxy on "
+            "one task attempt (or one self-edit, or one smoke test): each gets its own proxy "
+            "and budget. Past it the proxy answers HTTP 429. Unset: unlimited."
         ),
     )
     node_max_dollars: float | None = Field(
         None, gt=0,
-        description="Most US dollars one node's agent may spend through the proxy. Unset: unlimited.",
+        description=("Most US dollars a node's agent may spend through the proxy on one task "
+                     "attempt (see node_max_tokens). Unset: unlimited."),
     )
     local_threads: int | None = Field(
         None, gt=0, description="CPU threads of the embedded local model. Unset: all cores."
