@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 
 from dgm.errors import ArchiveLockedError
+
+GRACE_S = 3.0
 
 
 class RunLock:
@@ -16,12 +19,22 @@ class RunLock:
         self.path = Path(path)
         self._fd: int | None = None
 
-    def acquire(self) -> None:
-        """Take the lock or raise ArchiveLockedError naming the holder's pid."""
+    def acquire(self, grace_s: float = GRACE_S) -> None:
+        """Take the lock or raise ArchiveLockedError naming the holder's pid.
+
+        A holder killed while starting a subprocess leaves the lock with that child until it
+        reaches exec (where the descriptor closes): a short grace period rides that out.
+        """
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        deadline = time.monotonic() + grace_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise ArchiveLockedError(

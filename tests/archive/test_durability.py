@@ -248,3 +248,34 @@ def test_leftover_temp_files_are_swept_by_the_next_writer(archive: Archive, agen
     Archive.open(archive.path, writable=True).close()
     assert list((archive.path / ".tmp").iterdir()) == []
     assert not list(archive.path.rglob(".*.tmp-*"))
+
+
+def test_a_lock_freed_moments_later_is_waited_for(tmp_path: Path) -> None:
+    from dgm.archive.lock import RunLock
+
+    path = tmp_path / "lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, sys, time\n"
+        f"fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(float(sys.argv[1]))\n"
+    ), "0.5"], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    lock = RunLock(path)
+    lock.acquire(grace_s=10)  # a killed writer's last child lets go within moments
+    assert lock.held
+    lock.release()
+    holder.wait()
+    stubborn = subprocess.Popen([sys.executable, "-c", (
+        "import fcntl, os, time\n"
+        f"fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\nprint('held', flush=True)\ntime.sleep(30)\n"
+    )], stdout=subprocess.PIPE, text=True)
+    try:
+        assert stubborn.stdout is not None and stubborn.stdout.readline().strip() == "held"
+        start = time.monotonic()
+        with pytest.raises(ArchiveLockedError, match="open for writing by another process"):
+            RunLock(path).acquire(grace_s=0.3)
+        assert time.monotonic() - start >= 0.3
+    finally:
+        stubborn.kill()
+        stubborn.wait()
