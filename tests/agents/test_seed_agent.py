@@ -282,3 +282,21 @@ def test_a_context_too_long_for_the_model_is_shrunk_not_fatal(scripted, repo: Pa
     assert refused and [s["action"] for s in traj["steps"]] == ["bash", "bash", "submit"]
     assert ELIDED in server.requests[-1]["messages"][3]["content"]
     assert "z" * 5000 in server.requests[-1]["messages"][-1]["content"]  # the latest kept whole
+
+
+def raw_reply(text: str, finish: str) -> tuple[int, str]:
+    return (200, json.dumps({"choices": [{"message": {"content": text}, "finish_reason": finish}],
+                             "usage": {"prompt_tokens": 100, "completion_tokens": 10}}))
+
+
+def test_generation_stops_where_the_first_block_closes(scripted, repo: Path, tmp_path: Path) -> None:
+    cut_at_stop = "The sign is wrong.\n```file calc.py\n" + FIXED.rstrip("\n")  # fence stripped
+    cut_at_length = "```file calc.py\ndef add(a, b):\n    return a +"
+    server = scripted([raw_reply(cut_at_length, "length"), raw_reply(cut_at_stop, "stop"),
+                       raw_reply("```bash\nsubmit", "stop")])
+    result, traj = run_agent(server.server_address, repo, tmp_path)
+    assert result.returncode == 0 and traj["status"] == "submitted"
+    assert [s["action"] for s in traj["steps"]] == ["format_error", "file", "submit"]
+    assert "was not closed" in server.requests[1]["messages"][-1]["content"]  # not written
+    assert (repo / "calc.py").read_text() == FIXED
+    assert all(r["stop"] == ["\n```\n"] for r in server.requests)

@@ -46,6 +46,7 @@ class Model:
         self.model, self.timeout, self.retries, self.backoff = model, timeout, retries, backoff
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.finish_reason: str | None = None  # of the latest reply: "stop", "length", ...
 
     @classmethod
     def from_env(cls) -> Model:
@@ -104,6 +105,7 @@ class Model:
             if not isinstance(text, str) or not text.strip():
                 last = "empty reply"
                 continue
+            self.finish_reason = data["choices"][0].get("finish_reason")
             usage = data.get("usage") or {}
             self.prompt_tokens += int(usage.get("prompt_tokens") or 0)
             self.completion_tokens += int(usage.get("completion_tokens") or 0)

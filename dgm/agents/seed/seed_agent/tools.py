@@ -111,6 +111,15 @@ def parse_action(reply: str) -> tuple[Action, int]:
     raise FormatError(NO_ACTION)
 
 
+BLOCK_END = "\n```\n"  # a closing fence; opening ones carry a word (```bash, ```file)
+
+
+def close_block(reply: str) -> str:
+    """The reply with its last block closed, if open (the model stopped at the fence)."""
+    fences = [line for line in reply.splitlines() if line.lstrip().startswith("```")]
+    return reply + "\n```\n" if len(fences) % 2 else reply
+
+
 def truncate(text: str, limit: int = OUTPUT_LIMIT) -> str:
     """Keep the head and tail of long output; say how much was cut."""
     if len(text) <= limit:
