@@ -7,13 +7,14 @@ one out cost the same at any depth: git stores snapshots, not patch chains.
 from __future__ import annotations
 
 import os
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
-from dgm.errors import ArchiveCorruptError, DgmError, NodeNotFoundError, PatchError
+from dgm.errors import ArchiveCorruptError, ArchiveError, DgmError, NodeNotFoundError, PatchError
 
 try:
     import git
@@ -35,6 +36,18 @@ _BASE_ENV = {
     "GIT_CONFIG_GLOBAL": os.devnull,
     "GIT_TERMINAL_PROMPT": "0",
 }
+
+
+def _location_env(git_dir: Path) -> dict[str, str]:
+    """Pin every variable that could point git at another repository to this one.
+
+    GitPython adds our variables to the caller's environment rather than replacing it, so a
+    GIT_DIR or GIT_OBJECT_DIRECTORY inherited from a git hook or a shell would otherwise send
+    `git init` or object writes into the user's own repository.
+    """
+    return {"GIT_DIR": str(git_dir), "GIT_COMMON_DIR": str(git_dir),
+            "GIT_OBJECT_DIRECTORY": str(git_dir / "objects"),
+            "GIT_ALTERNATE_OBJECT_DIRECTORIES": ""}
 
 
 def _require_git() -> None:
@@ -59,14 +72,18 @@ class GitStore:
     def init(cls, path: Path) -> GitStore:
         """Create (or re-open, if a crash interrupted creation) the bare repository."""
         _require_git()
-        with git.Git().custom_environment(**_BASE_ENV):
-            git.Repo.init(path, bare=True, initial_branch="main")
+        target = Path(path).resolve()
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+        done = subprocess.run(["git", "init", "-q", "--bare", "--initial-branch=main", str(target)],
+                              env={**environment, **_BASE_ENV}, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise ArchiveError(f"{target}: git init failed: {done.stderr.strip()[-300:]}")
         return cls(path)
 
     # ----------------------------------------------------------------- low level
 
     def _git(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:
-        full_env = dict(_BASE_ENV, **(env or {}))
+        full_env = dict(_BASE_ENV, **_location_env(self.path), **(env or {}))
         kwargs: dict[str, object] = {"env": full_env, "strip_newline_in_stdout": False}
         args = (f"--git-dir={self.path}", *args)
         if stdin is not None:

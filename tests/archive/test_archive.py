@@ -213,3 +213,24 @@ def test_checkout_work_is_independent_of_depth(
     assert (shallow / "counter.txt").read_text() == "1\n"
     assert (deep / "counter.txt").read_text() == "150\n"
     assert archive.node(chain[-1]).generation == 150
+
+
+def test_git_variables_of_the_caller_never_reach_another_repository(
+        tmp_path: Path, agent_tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Run from a git hook or a shell with GIT_DIR set: the archive must not touch that repository.
+    import subprocess
+
+    user = tmp_path / "user-repo"
+    subprocess.run(["git", "init", "-q", str(user)], check=True)
+    config_before = (user / ".git" / "config").read_text()
+    objects_before = sorted(p.name for p in (user / ".git" / "objects").iterdir())
+    monkeypatch.setenv("GIT_DIR", str(user / ".git"))
+    monkeypatch.setenv("GIT_OBJECT_DIRECTORY", str(user / ".git" / "objects"))
+    monkeypatch.setenv("GIT_WORK_TREE", str(user))
+    with Archive.create(tmp_path / "run") as archive:
+        root = archive.add_root(agent_tree)
+        child = archive.add_child(root.id, patch=bump_patch("counter.txt", "0", "1"))
+        out = archive.checkout(child.id, tmp_path / "out")
+        assert (out / "counter.txt").read_text() == "1\n"
+    assert (user / ".git" / "config").read_text() == config_before  # never made bare
+    assert sorted(p.name for p in (user / ".git" / "objects").iterdir()) == objects_before
