@@ -65,7 +65,7 @@ def agent_summary(agent_dir: Path, limit: int = MAX_FILE_CHARS * 4) -> str:
         (p for p in agent_dir.rglob("*") if p.is_file() and ".git" not in p.parts),
         key=lambda p: (p.suffix not in {".py", ".md"}, str(p)),
     )
-    parts, used = [], 0
+    parts, used, omitted = [], 0, []
     for path in files:
         try:
             text = path.read_text()
@@ -73,11 +73,26 @@ def agent_summary(agent_dir: Path, limit: int = MAX_FILE_CHARS * 4) -> str:
             continue
         piece = f"--- {path.relative_to(agent_dir)}\n{clip(text, MAX_FILE_CHARS)}\n"
         if used + len(piece) > limit:
-            parts.append(f"--- (further files omitted: {path.relative_to(agent_dir)} ...)\n")
-            break
+            # Skip rather than stop: smaller files further on may still fit the budget.
+            omitted.append(str(path.relative_to(agent_dir)))
+            continue
         parts.append(piece)
         used += len(piece)
+    if omitted:
+        parts.append(f"--- (not shown, too large for this prompt: {', '.join(omitted)})\n")
     return "".join(parts)
+
+
+def prompt_budget(model: str, context_tokens: int, reply_tokens: int) -> int | None:
+    """Characters a controller prompt may take, for models with a small known context window.
+
+    Only the embedded model's window is known here (llm.local_context); API models get the
+    fixed clip limits. Three characters per token errs on the short side for code and logs.
+    """
+    if not model.startswith("local/"):
+        return None
+    reply = min(reply_tokens, context_tokens // 3)
+    return max(2000, (context_tokens - reply) * 3)
 
 
 SYSTEM = (
@@ -92,16 +107,24 @@ SYSTEM = (
 
 
 def diagnosis_messages(
-    agent_code: str, statement: str, result: TaskResult, trajectory: str, test_log: str
+    agent_code: str, statement: str, result: TaskResult, trajectory: str, test_log: str,
+    budget: int | None = None,
 ) -> list[dict[str, str]]:
-    """The conversation that asks for a diagnosis."""
+    """The conversation that asks for a diagnosis (within `budget` characters when given)."""
     outcome = "gave an empty patch" if not result.patch.strip() else "produced a wrong patch"
+    # With a budget, the task, patch and logs share what the agent's code leaves.
+    room = max(800, budget - len(agent_code) - len(SYSTEM) - 400) if budget else None
+    limits = {"statement": 6000, "patch": 4000, "log": MAX_LOG_CHARS}
+    if room is not None:
+        limits = {"statement": room // 5, "patch": room // 5, "log": room * 3 // 10}
     user = (
-        f"# Agent source\n{agent_code}\n\n# Task {result.task_id}\n{clip(statement, 6000)}\n\n"
+        f"# Agent source\n{agent_code}\n\n# Task {result.task_id}\n"
+        f"{clip(statement, limits['statement'])}\n\n"
         f"# What happened\nThe agent {outcome}; {result.tests_passed} hidden tests passed and "
-        f"{result.tests_failed} failed.\n\n## Agent patch\n{clip(result.patch, 4000) or '(empty)'}"
-        f"\n\n## Trajectory\n{clip(trajectory, MAX_LOG_CHARS)}\n\n## Test output\n"
-        f"{clip(test_log, MAX_LOG_CHARS)}\n\nReply with the JSON object."
+        f"{result.tests_failed} failed.\n\n## Agent patch\n"
+        f"{clip(result.patch, limits['patch']) or '(empty)'}"
+        f"\n\n## Trajectory\n{clip(trajectory, limits['log'])}\n\n## Test output\n"
+        f"{clip(test_log, limits['log'])}\n\nReply with the JSON object."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 

@@ -26,6 +26,7 @@ from dgm.controller.diagnose import (
     diagnose,
     diagnosis_messages,
     pick_failed_task,
+    prompt_budget,
 )
 from dgm.controller.evaluation import NodeEvaluator
 from dgm.controller.propose import ProposalError, propose_direct
@@ -33,6 +34,7 @@ from dgm.controller.selection import NoEligibleParentError, make_selector
 from dgm.controller.services import Reply, Services
 from dgm.controller.staging import plan_tiers, task_order
 from dgm.errors import PatchError
+from dgm.llm.types import LLMRequestError
 from dgm.skills.admission import SkillGate
 from dgm.skills.propose import Failure, propose_skill_edit
 
@@ -71,6 +73,8 @@ class Controller:
         self.tiers = plan_tiers(task_order(train, config.selection.seed, difficulty), sizes)
         self.skill_gate = SkillGate(archive, self.nodes, services.tasks, config, self.lock,
                                     self._event)
+        llm = config.llm
+        self.prompt_budget = prompt_budget(llm.model, llm.local_context, llm.max_tokens)
         self._session_start = time.monotonic()
         self._earlier_wall = self._previous_sessions_wall()
 
@@ -202,15 +206,23 @@ class Controller:
 
         with tempfile.TemporaryDirectory(prefix="dgm-parent-") as tmp:
             tree = self.archive.git.checkout(parent.commit, Path(tmp) / "agent")
+            stage = "diagnosis"
             try:
                 diagnosis = diagnose(ask, self._diagnosis_prompt(parent, tree, failed),
                                      self.config.controller.diagnosis_attempts)
+                stage = "proposal"
+                proposal = diagnosis.to_proposal(failed.task_id, self.config.controller.mode)
+                failure = self._failure(parent, failed) if self.skill_gate.wants_edit(rng) else None
+                child = self._make_child(parent, tree, diagnosis, proposal, ask, failure)
             except DiagnosisError as exc:
                 self._event("proposal_failed", node=parent.id, why=str(exc), stage="diagnosis")
                 return
-            proposal = diagnosis.to_proposal(failed.task_id, self.config.controller.mode)
-            failure = self._failure(parent, failed) if self.skill_gate.wants_edit(rng) else None
-            child = self._make_child(parent, tree, diagnosis, proposal, ask, failure)
+            except LLMRequestError as exc:
+                # The model refused the request itself (e.g. a prompt past its context window):
+                # this step is lost, the run is not. Unreachable models still stop the run.
+                self._event("proposal_failed", node=parent.id, why=f"model refused: {exc}",
+                            stage=stage)
+                return
         if child is None:
             return
         with self.lock:
@@ -230,7 +242,9 @@ class Controller:
 
     def _diagnosis_prompt(self, parent: Node, tree: Path, failed) -> list[dict[str, str]]:  # noqa: ANN001
         f = self._failure(parent, failed)
-        return diagnosis_messages(agent_summary(tree), f.statement, failed, f.trajectory, f.test_log)
+        budget = self.prompt_budget
+        code = agent_summary(tree) if budget is None else agent_summary(tree, limit=budget * 9 // 20)
+        return diagnosis_messages(code, f.statement, failed, f.trajectory, f.test_log, budget)
 
     def _make_child(self, parent: Node, tree: Path, diagnosis, proposal: Proposal,  # noqa: ANN001
                     ask: Callable[[list[dict[str, str]]], str],
@@ -250,7 +264,7 @@ class Controller:
             reply = self.services.self_edit(parent, diagnosis.instruction, tree)
         else:
             try:
-                propose_direct(ask, tree, diagnosis)
+                propose_direct(ask, tree, diagnosis, budget=self.prompt_budget)
             except ProposalError as exc:
                 self._event("proposal_failed", node=parent.id, why=str(exc), stage="proposal")
                 return None

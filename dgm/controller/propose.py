@@ -28,10 +28,13 @@ SYSTEM = (
 )
 
 
-def proposal_messages(agent_dir: Path, diagnosis: Diagnosis) -> list[dict[str, str]]:
-    """The conversation that asks for the edit."""
+def proposal_messages(agent_dir: Path, diagnosis: Diagnosis,
+                      budget: int | None = None) -> list[dict[str, str]]:
+    """The conversation that asks for the edit (within `budget` characters when given)."""
+    code = agent_summary(agent_dir) if budget is None else agent_summary(
+        agent_dir, limit=max(1000, budget - len(SYSTEM) - len(diagnosis.model_dump_json()) - 400))
     user = (
-        f"# Agent source\n{agent_summary(agent_dir)}\n\n# Change to make\n{diagnosis.summary}\n\n"
+        f"# Agent source\n{code}\n\n# Change to make\n{diagnosis.summary}\n\n"
         f"{diagnosis.instruction}\n\n# Why\n{diagnosis.diagnosis}\n\n"
         "Reply with the changed files as ```file blocks."
     )
@@ -62,9 +65,10 @@ def apply_files(agent_dir: Path, files: dict[str, str]) -> list[str]:
     return changed
 
 
-def propose_direct(ask: Ask, agent_dir: Path, diagnosis: Diagnosis, attempts: int = 2) -> list[str]:
+def propose_direct(ask: Ask, agent_dir: Path, diagnosis: Diagnosis, attempts: int = 2,
+                   budget: int | None = None) -> list[str]:
     """Edit a checkout of the parent in place; return the changed paths (never empty)."""
-    messages = proposal_messages(agent_dir, diagnosis)
+    messages = proposal_messages(agent_dir, diagnosis, budget)
     problem = ""
     for _ in range(attempts):
         reply = ask(messages)

@@ -104,3 +104,26 @@ def test_direct_proposal_refuses_escapes_and_no_ops(tmp_path: Path) -> None:
         propose_direct(ask, tmp_path, Diagnosis(**GOOD))
     assert "no ```file blocks" in ask.seen[1][-1]["content"]
     assert parse_files("```file a.py\n```\n") == {"a.py": ""}
+
+
+def test_prompts_fit_a_small_context_window(tmp_path: Path) -> None:
+    from dgm.agents import SEED_DIR
+    from dgm.controller.diagnose import Diagnosis, agent_summary, prompt_budget
+    from dgm.controller.propose import proposal_messages
+
+    assert prompt_budget("anthropic/claude-x", 8192, 4096) is None  # API models: fixed clips
+    budget = prompt_budget("local/qwen2.5-coder-1.5b-instruct", 8192, 4096)
+    assert budget is not None and budget <= 8192 * 3
+    result = TaskResult(task_id="r/t", node_id="n", outcome=Outcome.failed, patch="+x\n" * 5000,
+                        tests_failed=3)
+    messages = diagnosis_messages(agent_summary(SEED_DIR, limit=budget * 9 // 20), "S" * 20000,
+                                  result, "T" * 50000, "L" * 50000, budget)
+    assert sum(len(m["content"]) for m in messages) <= budget + 200
+    assert "seed_agent/prompts/system.md" in messages[1]["content"]  # small files still shown
+    diagnosis = Diagnosis(diagnosis="The agent stops too early.", summary="keep going longer",
+                          instruction="Raise the step limit in the system prompt.")
+    edit = proposal_messages(SEED_DIR, diagnosis, budget)
+    shown = edit[1]["content"]
+    assert sum(len(m["content"]) for m in edit) <= budget + 200
+    # Files are shown whole or not at all (a clipped file rewritten whole would lose code).
+    assert "characters cut" not in shown and "not shown, too large" in shown

@@ -148,3 +148,26 @@ def test_flaky_reruns_can_be_turned_off(tmp_path: Path) -> None:
         seed_tree(tmp_path / "seed"), max_steps=2)
     assert max(ledger_counts(ledger).values()) == 1
     assert not [e for e in archive.events if e.kind == "flaky_tasks"]
+
+
+def test_a_request_the_model_refuses_loses_the_step_not_the_run(tmp_path: Path) -> None:
+    from dgm.llm.types import LLMRequestError
+
+    config = make_config()
+    archive = Archive.create(tmp_path / "run", config)
+    svc = services(archive.path, tmp_path / "l")
+    scripted, calls = svc.ask, {"n": 0}
+
+    def ask(messages):  # noqa: ANN001, ANN202
+        calls["n"] += 1
+        if calls["n"] == 1:  # e.g. a prompt past a small model's context window
+            raise LLMRequestError("request (10278 tokens) exceeds the available context size")
+        return scripted(messages)
+
+    svc.ask = ask
+    outcome = Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"), max_steps=3)
+    assert outcome.reason == "max_steps reached (3)"
+    failed = [e for e in archive.events if e.kind == "proposal_failed"]
+    assert len(failed) == 1 and failed[0].data["stage"] == "diagnosis"
+    assert "exceeds the available context size" in failed[0].data["why"]
+    assert len(archive) == 3  # the other two steps made children
