@@ -65,7 +65,8 @@ class Controller:
         bench = config.benchmark
         self.train_key = score_key(bench.name, bench.train_split)
         self.heldout_key = score_key(bench.name, bench.heldout_split)
-        train = services.tasks.task_ids(bench.train_split)
+        self.planned, self._plan_is_new = self._planned_tasks()
+        train = self.planned[bench.train_split]
         if not train:
             raise ValueError(f"benchmark {bench.name!r} has no tasks in split {bench.train_split!r}")
         sizes = bench.tiers or getattr(services.tasks, "tiers", None) or list(DEFAULT_TIERS)
@@ -98,6 +99,25 @@ class Controller:
             total += (last - start).total_seconds()
         return total
 
+    def _planned_tasks(self) -> tuple[dict[str, list[str]], bool]:
+        """The run's tasks per split: fixed by its first session, so a resume after the
+        benchmark's data changed (tasks added, another subset picked) judges on the same tasks."""
+        bench = self.config.benchmark
+        for event in self.archive.events:
+            if event.kind == "tasks_planned":
+                planned = {split: list(ids) for split, ids in event.data["splits"].items()}
+                known = getattr(self.services.tasks, "by_id", None)
+                missing = [t for ids in planned.values() for t in ids
+                           if known is not None and t not in known]
+                if missing:
+                    raise ValueError(
+                        f"{len(missing)} task(s) this run was planned on are no longer in benchmark "
+                        f"{bench.name!r} (e.g. {', '.join(missing[:3])}); resume it with the "
+                        "benchmark data it started with (benchmark.data)")
+                return planned, False
+        splits = (bench.train_split, bench.heldout_split)
+        return {split: self.services.tasks.task_ids(split) for split in splits}, True
+
     def usage(self) -> Usage:
         """What the run has consumed, all sessions included."""
         with self.lock:
@@ -110,6 +130,9 @@ class Controller:
     def run(self, seed_tree: Path, max_steps: int | None = None) -> RunOutcome:
         """Evolve until a budget (or max_steps steps in the whole run) is reached; say why."""
         self._event("session_started", resumed=len(self.archive) > 0)
+        if self._plan_is_new:
+            self._event("tasks_planned", splits=self.planned)
+            self._plan_is_new = False
         root = self.archive.root or self._add_root(seed_tree)
         self._finish_pending()
         root = self.archive.node(root.id)
@@ -298,7 +321,7 @@ class Controller:
 
     def _score_heldout(self) -> None:
         """Evaluate the root and the best training node on the held-out split (never selected on)."""
-        heldout = self.services.tasks.task_ids(self.config.benchmark.heldout_split)
+        heldout = self.planned.get(self.config.benchmark.heldout_split, [])
         root, best = self.archive.root, self.archive.best(self.train_key)
         if not heldout or root is None or best is None:
             return

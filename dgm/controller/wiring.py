@@ -33,7 +33,10 @@ class BenchmarkTasks:
     """A benchmark as the controller's TaskSource."""
 
     def __init__(self, bench: Benchmark) -> None:
-        self.by_id: dict[str, Task] = {t.id: t for t in bench.tasks()}
+        # Every task of the data is looked up (a resumed run keeps the tasks it was planned on,
+        # even when a capped subset would now pick others); splits offer the current choice.
+        self.by_id: dict[str, Task] = {t.id: t for t in getattr(bench, "inner", bench).tasks()}
+        self.offered = {t.id for t in bench.tasks()}
         manifest = getattr(bench, "manifest", None)
         self.tiers: list[int] | None = getattr(manifest, "tiers", None)
         self.difficulty: dict[str, str] = {t.id: t.difficulty for t in self.by_id.values()
@@ -41,7 +44,7 @@ class BenchmarkTasks:
 
     def task_ids(self, split: str) -> list[str]:
         """Ids of a split's tasks."""
-        return sorted(t.id for t in self.by_id.values() if t.split == split)
+        return sorted(t.id for t in self.by_id.values() if t.split == split and t.id in self.offered)
 
     def statement(self, task_id: str) -> str:
         """A task's problem statement."""

@@ -171,3 +171,32 @@ def test_a_request_the_model_refuses_loses_the_step_not_the_run(tmp_path: Path) 
     assert len(failed) == 1 and failed[0].data["stage"] == "diagnosis"
     assert "exceeds the available context size" in failed[0].data["why"]
     assert len(archive) == 3  # the other two steps made children
+
+
+def test_a_resumed_run_keeps_the_tasks_it_was_planned_on(tmp_path: Path) -> None:
+    class GrowingTasks(Tasks):
+        def __init__(self) -> None:
+            self.extra: list[str] = []
+            self.by_id = {t: t for t in ["t0", "t1", "t2", "t3", "h0", "h1"]}
+
+        def task_ids(self, split: str) -> list[str]:
+            ids = {"train": ["t0", "t1", "t2", "t3"], "heldout": ["h0", "h1"]}.get(split, [])
+            return sorted(ids + [t for t in self.extra if t.startswith(split[0])])
+
+    config = make_config()
+    config.controller.flaky_reruns = 0
+    archive = Archive.create(tmp_path / "run", config)
+    tasks = GrowingTasks()
+    svc = services(archive.path, tmp_path / "l")
+    svc.tasks = tasks
+    Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"), max_steps=1)
+    tasks.extra = ["t9"]  # the benchmark gained a task (new data, another capped subset)
+    tasks.by_id["t9"] = "t9"
+    resumed = Controller(archive, svc, config)
+    assert sorted(t for tier in resumed.tiers for t in tier) == ["t0", "t1", "t2", "t3"]
+    resumed.run(seed_tree(tmp_path / "seed"), max_steps=2)
+    assert [e.kind for e in archive.events].count("tasks_planned") == 1
+    assert all(r.task_id != "t9" for n in archive.nodes() for r in archive.results(n.id))
+    del tasks.by_id["t3"]  # a planned task disappeared from the data
+    with pytest.raises(ValueError, match="no longer in benchmark 'builtin' \\(e.g. t3\\)"):
+        Controller(archive, svc, config)
