@@ -217,6 +217,7 @@ def test_skills_respect_the_size_bound(tmp_path: Path) -> None:
     ("I will run the tests.\n```bash\npython -m unittest -q", "bash", "python -m unittest -q", ""),
     ("All tests pass now.\n\nsubmit", "submit", "", ""),
     ("Done.\n`Submit`.", "submit", "", ""),
+    ("```bash\n# Submit the change\nsubmit\n```", "submit", "", ""),  # seen from the 1.5B model
     ("  ```bash\n  ls\n  ```", "bash", "  ls\n", ""),  # an indented fence
 ])
 def test_forgiving_parsing_of_weak_model_replies(reply: str, kind: str, body: str, path: str) -> None:
@@ -261,6 +262,7 @@ def test_a_repeated_action_is_not_rerun_and_the_next_reply_is_sampled(
     assert "block is not an action" in server.requests[3]["messages"][-1]["content"]
     temperatures = [r.get("temperature") for r in server.requests]
     assert temperatures == [None, None, 0.7, 0.7, None]
+    assert [r.get("seed") for r in server.requests] == [None, None, 3, 4, None]
     assert {r["max_tokens"] for r in server.requests} == {2000}  # replies are bounded
 
 

@@ -142,8 +142,8 @@ class Agent:
                 params: dict[str, object] = {"max_tokens": s.max_reply_tokens}
                 if s.stop_at_block_end:
                     params["stop"] = [BLOCK_END]
-                if stuck:
-                    params["temperature"] = 0.7
+                if stuck:  # a new seed too: a server may sample with a fixed one
+                    params["temperature"], params["seed"] = 0.7, number
                 reply = self._ask(traj.messages, **params)
                 if s.stop_at_block_end and self.model.finish_reason == "stop":
                     reply = close_block(reply)  # the stop string is not part of the reply

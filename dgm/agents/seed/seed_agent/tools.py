@@ -64,7 +64,8 @@ def _action(lang: str, arg: str, body: str) -> Action | None:
     if lang in SHELLS:
         # Drop "$ " prompts a model copies from a terminal transcript.
         body = re.sub(r"^\$ ", "", body, flags=re.M)
-        return Action(SUBMIT, "") if body.strip() == SUBMIT else Action("bash", body)
+        words = [ln.strip() for ln in body.splitlines() if ln.strip() and ln.strip()[0] != "#"]
+        return Action(SUBMIT, "") if words == [SUBMIT] else Action("bash", body)
     if _path(arg):  # ```python calc.py: the whole new content of calc.py
         return Action("file", body, path=_path(arg))
     return None
