@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import socket
+import signal
 import subprocess
 import sys
 import threading
@@ -94,6 +95,7 @@ class LocalServer:
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._log if self._log is not None else subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         atexit.register(self.stop)
         try:
@@ -245,6 +247,19 @@ def check_vllm() -> str:
             "embedded model (`dgm models install`, model = \"local/qwen2.5-coder-1.5b-instruct\")"
         )
     raise VLLMUnavailableError("vLLM is not installed on this GPU machine: pip install vllm")
+
+
+def _die_with_parent() -> None:
+    """In the server's process before exec: SIGTERM it when dgm dies, however it dies.
+
+    Closing stdin already stops a loaded server; this also covers one still loading its model
+    (minutes on a slow machine), which reads stdin only once loaded."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the stdin rule still applies
 
 
 def serve_vllm(model: str, *, host: str, port: int, extra: list[str]) -> int:

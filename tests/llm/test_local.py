@@ -147,3 +147,31 @@ def test_doctor_local_model_and_endpoint_checks(tmp_path, monkeypatch) -> None:
     config.llm.cassette = tmp_path / "absent.jsonl"
     found = _by_name(config)
     assert not found["cassette to replay"].ok and "LLM endpoint reachable" not in found
+
+
+def test_the_model_server_dies_with_dgm_even_while_loading() -> None:
+    # A parent that starts a child the way LocalServer starts the model server, then is killed.
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", (
+        "import subprocess, time\nfrom dgm.llm.local import _die_with_parent\n"
+        "child = subprocess.Popen(['sleep', '120'], preexec_fn=_die_with_parent)\n"
+        "print(child.pid, flush=True)\ntime.sleep(120)\n")], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{child}/stat") as stat:
+                if stat.read().split()[2] == "Z":
+                    break  # dead, waiting for init to reap it
+        except FileNotFoundError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the server outlived the dgm process that started it")
