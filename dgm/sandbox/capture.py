@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from typing import IO
 
-WATCH_INTERVAL_S = 0.05
+WATCH_INTERVAL_S = 0.02
 
 
 class CappedStream:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,12 +31,20 @@ def bwrap_checks() -> Iterator[Check]:
             with BwrapSandbox(SandboxSpec(workdir=Path(tmp))) as sandbox:
                 result = sandbox.run(["python3", "-c", "print('ok')"], timeout=30)
                 limits = "cgroup limits" if sandbox.cgroup is not None else "rlimits (no cgroups)"
+                weak_pids = sandbox.cgroup is None and os.geteuid() == 0
         except SandboxError as exc:
             yield Check("bubblewrap sandbox", False, str(exc), fix="apt-get install -y bubblewrap")
             return
     yield Check("bubblewrap sandbox", result.ok,
                 f"starts; python3 inside; {limits}" if result.ok else result.stderr.strip()[:200],
                 fix="apt-get install -y bubblewrap python3")
+    if weak_pids:
+        # Root is exempt from RLIMIT_NPROC, so the process limit falls back to a watchdog that a
+        # fast fork bomb can outrun on a small machine: say so rather than imply containment.
+        yield Check("sandbox process limit", False,
+                    "root without writable cgroups: the limit is a watchdog, a fork bomb can "
+                    "outrun it", fix="give dgm a writable cgroup hierarchy, or run as a non-root "
+                    "user, or use sandbox.backend = \"docker\"", required=False)
 
 
 def docker_checks(image: str, *, required: bool) -> Iterator[Check]:
