@@ -65,16 +65,40 @@ def apply_files(agent_dir: Path, files: dict[str, str]) -> list[str]:
     return changed
 
 
+def check_edit(agent_dir: Path, files: dict[str, str], shown: str | None) -> str:
+    """Why an edit cannot be used, or "": Python that does not compile, or a file the model
+    was never shown (it would be rewriting code it cannot see)."""
+    root = agent_dir.resolve()
+    for rel, content in files.items():
+        target = root / rel
+        if shown is not None and target.is_file() and f"--- {rel}\n" not in shown:
+            return (f"{rel} was not shown to you (too large for this prompt); edit only files "
+                    "shown in full, or add a new file")
+        if rel.endswith(".py"):
+            try:
+                compile(content, rel, "exec")
+            except SyntaxError as exc:
+                return f"{rel} does not compile: {exc.msg} (line {exc.lineno})"
+    return ""
+
+
 def propose_direct(ask: Ask, agent_dir: Path, diagnosis: Diagnosis, attempts: int = 2,
                    budget: int | None = None) -> list[str]:
-    """Edit a checkout of the parent in place; return the changed paths (never empty)."""
+    """Edit a checkout of the parent in place; return the changed paths (never empty).
+
+    Replies are checked before anything is written: code that does not compile, or a rewrite of
+    a file the prompt left out, is sent back with the reason instead of becoming a broken child.
+    """
     messages = proposal_messages(agent_dir, diagnosis, budget)
+    shown = messages[1]["content"] if budget is not None else None
     problem = ""
     for _ in range(attempts):
         reply = ask(messages)
         files = parse_files(reply)
         if not files:
             problem = "the reply held no ```file blocks"
+        elif problem := check_edit(agent_dir, files, shown):
+            pass
         else:
             changed = apply_files(agent_dir, files)
             if changed:

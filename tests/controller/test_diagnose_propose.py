@@ -127,3 +127,30 @@ def test_prompts_fit_a_small_context_window(tmp_path: Path) -> None:
     assert sum(len(m["content"]) for m in edit) <= budget + 200
     # Files are shown whole or not at all (a clipped file rewritten whole would lose code).
     assert "characters cut" not in shown and "not shown, too large" in shown
+
+
+def test_edits_that_cannot_work_are_sent_back_before_anything_is_written(tmp_path: Path) -> None:
+    from dgm.controller.diagnose import Diagnosis
+
+    agent = tmp_path / "agent"
+    (agent / "pkg").mkdir(parents=True)
+    (agent / "pkg" / "big.py").write_text("X = 1\n" + "# filler\n" * 3000)
+    (agent / "pkg" / "small.py").write_text("Y = 1\n")
+    replies = iter([
+        "```file pkg/small.py\nfile pkg/other.py\nY = (\n```\n",  # does not compile
+        "```file pkg/big.py\nX = 2\n```\n",  # a file the prompt left out
+        "```file pkg/small.py\nY = 2\n```\n",
+    ])
+    seen: list[str] = []
+
+    def ask(messages):  # noqa: ANN001, ANN202
+        seen.append(messages[-1]["content"])
+        return next(replies)
+
+    diagnosis = Diagnosis(diagnosis="The agent stops too early.", summary="keep going longer",
+                          instruction="Raise the limit in pkg/small.py.")
+    changed = propose_direct(ask, agent, diagnosis, attempts=3, budget=6000)
+    assert changed == ["pkg/small.py"] and (agent / "pkg" / "small.py").read_text() == "Y = 2\n"
+    assert "pkg/small.py does not compile" in seen[1]
+    assert "pkg/big.py was not shown to you" in seen[2]
+    assert (agent / "pkg" / "big.py").read_text().startswith("X = 1\n")  # never half-written
