@@ -59,10 +59,13 @@ def clip(text: str, limit: int) -> str:
     return f"{text[:half]}\n[... {len(text) - limit} characters cut ...]\n{text[-half:]}"
 
 
-def agent_summary(agent_dir: Path, limit: int = MAX_FILE_CHARS * 4) -> str:
-    """The agent's source, file by file (Python and prompts first), within a size budget."""
+def agent_summary(agent_dir: Path, limit: int = MAX_FILE_CHARS * 4,
+                  suffixes: frozenset[str] | None = None) -> str:
+    """The agent's source, file by file (Python and prompts first), within a size budget
+    (only files with the given suffixes, when given)."""
     files = sorted(
-        (p for p in agent_dir.rglob("*") if p.is_file() and ".git" not in p.parts),
+        (p for p in agent_dir.rglob("*") if p.is_file() and ".git" not in p.parts
+         and (suffixes is None or p.suffix in suffixes)),
         key=lambda p: (p.suffix not in {".py", ".md"}, str(p)),
     )
     parts, used, omitted = [], 0, []

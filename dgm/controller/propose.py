@@ -28,15 +28,25 @@ SYSTEM = (
 )
 
 
+# With a small context window a model cannot see, let alone rewrite whole, the agent's code:
+# it then edits the agent's prompts and skills only (text that cannot break an import).
+TEXT_ONLY = frozenset({".md"})
+TEXT_ONLY_NOTE = ("Only the agent's prompt and skill files (the .md files shown) may change in "
+                  "this run: change what the agent is told, not its code.")
+
+
 def proposal_messages(agent_dir: Path, diagnosis: Diagnosis,
                       budget: int | None = None) -> list[dict[str, str]]:
-    """The conversation that asks for the edit (within `budget` characters when given)."""
+    """The conversation that asks for the edit (within `budget` characters when given, and then
+    on the agent's text files only)."""
     code = agent_summary(agent_dir) if budget is None else agent_summary(
-        agent_dir, limit=max(1000, budget - len(SYSTEM) - len(diagnosis.model_dump_json()) - 400))
+        agent_dir, limit=max(1000, budget - len(SYSTEM) - len(diagnosis.model_dump_json()) - 600),
+        suffixes=TEXT_ONLY)
     user = (
         f"# Agent source\n{code}\n\n# Change to make\n{diagnosis.summary}\n\n"
         f"{diagnosis.instruction}\n\n# Why\n{diagnosis.diagnosis}\n\n"
-        "Reply with the changed files as ```file blocks."
+        + (f"{TEXT_ONLY_NOTE}\n\n" if budget is not None else "")
+        + "Reply with the changed files as ```file blocks."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
@@ -71,6 +81,8 @@ def check_edit(agent_dir: Path, files: dict[str, str], shown: str | None) -> str
     root = agent_dir.resolve()
     for rel, content in files.items():
         target = root / rel
+        if shown is not None and Path(rel).suffix not in TEXT_ONLY:
+            return f"{rel} may not change: {TEXT_ONLY_NOTE}"
         if shown is not None and target.is_file() and f"--- {rel}\n" not in shown:
             return (f"{rel} was not shown to you (too large for this prompt); edit only files "
                     "shown in full, or add a new file")

@@ -125,8 +125,9 @@ def test_prompts_fit_a_small_context_window(tmp_path: Path) -> None:
     edit = proposal_messages(SEED_DIR, diagnosis, budget)
     shown = edit[1]["content"]
     assert sum(len(m["content"]) for m in edit) <= budget + 200
-    # Files are shown whole or not at all (a clipped file rewritten whole would lose code).
-    assert "characters cut" not in shown and "not shown, too large" in shown
+    # A small window gets the agent's text files only, each whole (never clipped), and is told so.
+    assert "--- seed_agent/prompts/system.md" in shown and "--- seed_agent/agent.py" not in shown
+    assert "characters cut" not in shown and "Only the agent's prompt and skill files" in shown
 
 
 def test_edits_that_cannot_work_are_sent_back_before_anything_is_written(tmp_path: Path) -> None:
@@ -134,23 +135,35 @@ def test_edits_that_cannot_work_are_sent_back_before_anything_is_written(tmp_pat
 
     agent = tmp_path / "agent"
     (agent / "pkg").mkdir(parents=True)
-    (agent / "pkg" / "big.py").write_text("X = 1\n" + "# filler\n" * 3000)
-    (agent / "pkg" / "small.py").write_text("Y = 1\n")
-    replies = iter([
-        "```file pkg/small.py\nfile pkg/other.py\nY = (\n```\n",  # does not compile
-        "```file pkg/big.py\nX = 2\n```\n",  # a file the prompt left out
-        "```file pkg/small.py\nY = 2\n```\n",
-    ])
-    seen: list[str] = []
-
-    def ask(messages):  # noqa: ANN001, ANN202
-        seen.append(messages[-1]["content"])
-        return next(replies)
-
+    (agent / "pkg" / "big.md").write_text("# notes\n" + "filler line\n" * 3000)
+    (agent / "pkg" / "small.md").write_text("be brief\n")
+    (agent / "pkg" / "code.py").write_text("Y = 1\n")
     diagnosis = Diagnosis(diagnosis="The agent stops too early.", summary="keep going longer",
-                          instruction="Raise the limit in pkg/small.py.")
-    changed = propose_direct(ask, agent, diagnosis, attempts=3, budget=6000)
-    assert changed == ["pkg/small.py"] and (agent / "pkg" / "small.py").read_text() == "Y = 2\n"
-    assert "pkg/small.py does not compile" in seen[1]
-    assert "pkg/big.py was not shown to you" in seen[2]
-    assert (agent / "pkg" / "big.py").read_text().startswith("X = 1\n")  # never half-written
+                          instruction="Tell the agent to run the tests before submitting.")
+
+    def asker(replies: list[str], seen: list[str]):  # noqa: ANN202
+        answers = iter(replies)
+
+        def ask(messages):  # noqa: ANN001, ANN202
+            seen.append(messages[-1]["content"])
+            return next(answers)
+        return ask
+
+    # A small context window: text files only, and only those shown.
+    seen: list[str] = []
+    changed = propose_direct(asker([
+        "```file pkg/code.py\nY = 2\n```\n",  # code may not change here
+        "```file pkg/big.md\nshort\n```\n",  # a file the prompt left out
+        "```file pkg/small.md\nrun the tests first\n```\n",
+    ], seen), agent, diagnosis, attempts=3, budget=6000)
+    assert changed == ["pkg/small.md"]
+    assert "pkg/code.py may not change" in seen[1] and "pkg/big.md was not shown to you" in seen[2]
+    assert (agent / "pkg" / "code.py").read_text() == "Y = 1\n"  # never written
+    assert (agent / "pkg" / "big.md").read_text().startswith("# notes\n")
+    # Any model: Python that does not compile goes back with the reason.
+    seen = []
+    changed = propose_direct(asker([
+        "```file pkg/code.py\nfile pkg/other.py\nY = (\n```\n",
+        "```file pkg/code.py\nY = 3\n```\n",
+    ], seen), agent, diagnosis, attempts=2)
+    assert changed == ["pkg/code.py"] and "pkg/code.py does not compile" in seen[1]
