@@ -30,8 +30,8 @@ SYSTEM = (
 
 # With a small context window a model cannot see, let alone rewrite whole, the agent's code:
 # it then edits the agent's prompts and skills only (text that cannot break an import).
-TEXT_ONLY = frozenset({".md"})
-TEXT_ONLY_NOTE = ("Only the agent's prompt and skill files (the .md files shown) may change in "
+TEXT_ONLY = frozenset({".md", ".txt", ".toml"})
+TEXT_ONLY_NOTE = ("Only the agent's prompt, skill and other text files shown may change in "
                   "this run: change what the agent is told, not its code.")
 
 

@@ -127,7 +127,7 @@ def test_prompts_fit_a_small_context_window(tmp_path: Path) -> None:
     assert sum(len(m["content"]) for m in edit) <= budget + 200
     # A small window gets the agent's text files only, each whole (never clipped), and is told so.
     assert "--- seed_agent/prompts/system.md" in shown and "--- seed_agent/agent.py" not in shown
-    assert "characters cut" not in shown and "Only the agent's prompt and skill files" in shown
+    assert "characters cut" not in shown and "Only the agent's prompt, skill and other text" in shown
 
 
 def test_edits_that_cannot_work_are_sent_back_before_anything_is_written(tmp_path: Path) -> None:
