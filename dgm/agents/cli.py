@@ -101,6 +101,7 @@ def run(
     from dgm.archive.result import Outcome
     from dgm.bench.registry import load_benchmark
     from dgm.cli import _load
+    from dgm.controller.wiring import charge_attempt
     from dgm.llm import local
     from dgm.llm.proxy import NodeBudget, NodeProxy
 
@@ -156,10 +157,7 @@ def run(
             finally:
                 tail.stop(final=log_dir / "1-trajectory.log")
         usage = proxy.usage
-        if proxy.infra_failures and result.outcome == Outcome.failed:
-            result = result.model_copy(update={
-                "outcome": Outcome.error,
-                "error": f"the model failed {proxy.infra_failures} time(s) in this run"})
+        result = charge_attempt(result, proxy)
     _report(result, tail, usage, log_dir, show_patch)
     if result.outcome == Outcome.error:
         raise typer.Exit(2)

@@ -29,6 +29,17 @@ from dgm.llm.proxy import NodeBudget, NodeProxy
 T = TypeVar("T")
 
 
+def charge_attempt(result: TaskResult, proxy: NodeProxy) -> TaskResult:
+    """The result with the attempt's model spending, and as an error (not the agent's failure)
+    when the model itself failed during it."""
+    usage = proxy.usage
+    update: dict[str, object] = {"tokens": usage.total_tokens, "dollars": usage.dollars}
+    if proxy.infra_failures and result.outcome == Outcome.failed:
+        update |= {"outcome": Outcome.error,
+                   "error": f"the model failed {proxy.infra_failures} time(s) in this run"}
+    return result.model_copy(update=update)
+
+
 class BenchmarkTasks:
     """A benchmark as the controller's TaskSource."""
 
@@ -115,12 +126,7 @@ class SandboxEvaluator:
                                     split=task.split, error=f"{type(exc).__name__}: {exc}")
             finally:
                 proxy.stop()
-            usage = proxy.usage
-            update: dict[str, object] = {"tokens": usage.total_tokens, "dollars": usage.dollars}
-            if proxy.infra_failures and result.outcome == Outcome.failed:
-                update |= {"outcome": Outcome.error,
-                           "error": f"the model failed {proxy.infra_failures} time(s) in this run"}
-            results.append(result.model_copy(update=update))
+            results.append(charge_attempt(result, proxy))
             if on_result is not None:
                 on_result(results[-1])
         return results
