@@ -50,6 +50,11 @@ class ControllerConfig(ConfigModel):
     diagnosis_attempts: int = Field(
         3, gt=0, description="Replies asked of the model before a diagnosis counts as failed."
     )
+    max_barren_steps: int | None = Field(
+        5, gt=0, description=(
+            "Stop after this many steps in a row made no child at all (every diagnosis or edit "
+            "unusable): a model that cannot produce edits would otherwise spin until a budget "
+            "ends. Unset: never."))
     flaky_reruns: int = Field(
         1, ge=0, description=(
             "Extra runs of the seed agent on each task it is scored on, to find flaky tasks "

@@ -140,10 +140,15 @@ class Controller:
             self._validate(root, parent_rate=None)
         self._find_flaky(self.archive.node(root.id), [t for tier in self.tiers for t in tier])
         steps = sum(1 for e in self.archive.events if e.kind == "step_started")
+        barren, limit = self._barren_streak(), self.config.controller.max_barren_steps
         while True:
             reason = exhausted(self.config.budget, self.usage())
             if reason is None and max_steps is not None and steps >= max_steps:
                 reason = f"max_steps reached ({max_steps})"
+            if reason is None and limit is not None and barren >= limit:
+                reason = (f"controller.max_barren_steps reached: {barren} steps in a row made no "
+                          "child (the model's diagnoses or edits were unusable; see the "
+                          "proposal_failed events)")
             if reason is None and self.archive.node(root.id).status != NodeStatus.evaluated:
                 reason = f"the seed agent failed its smoke test: {self.archive.node(root.id).reason}"
             if reason:
@@ -156,16 +161,30 @@ class Controller:
                 reason = str(exc)
                 break
             self._event("step_started", step=steps, parents=[p.id for p in parents])
+            before = len(self.archive)
             with ThreadPoolExecutor(max_workers=len(parents)) as pool:
                 list(pool.map(lambda job: self._child(*job),
                               [(p, random.Random(f"{rng.random()}:{i}")) for i, p in
                                enumerate(parents)]))
             self._event("step_finished", step=steps)
+            barren = barren + 1 if len(self.archive) == before else 0
             steps += 1
         if self.config.controller.report_heldout:
             self._score_heldout()
         self._event("run_stopped", reason=reason)
         return RunOutcome(reason=reason, steps=steps, nodes=len(self.archive))
+
+    def _barren_streak(self) -> int:
+        """Finished steps in a row, up to now, that made no child (read back from the events)."""
+        streak, made = 0, False
+        for event in self.archive.events:
+            if event.kind == "step_started":
+                made = False
+            elif event.kind == "child_created":
+                made = True
+            elif event.kind == "step_finished":
+                streak = 0 if made else streak + 1
+        return streak
 
     def _add_root(self, seed_tree: Path) -> Node:
         with self.lock:

@@ -200,3 +200,16 @@ def test_a_resumed_run_keeps_the_tasks_it_was_planned_on(tmp_path: Path) -> None
     del tasks.by_id["t3"]  # a planned task disappeared from the data
     with pytest.raises(ValueError, match="no longer in benchmark 'builtin' \\(e.g. t3\\)"):
         Controller(archive, svc, config)
+
+
+def test_a_model_that_never_gives_a_usable_edit_stops_the_run(tmp_path: Path) -> None:
+    config = make_config()
+    config.controller.max_barren_steps = 3
+    archive = Archive.create(tmp_path / "run", config)
+    svc = services(archive.path, tmp_path / "l", garbage_every=1)  # every reply is garbage
+    outcome = Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"))
+    assert outcome.reason.startswith("controller.max_barren_steps reached: 3 steps in a row")
+    assert outcome.steps == 3 and len(archive) == 1
+    # The streak is read back from the events: a resumed run stops at once, not 3 steps later.
+    again = Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"))
+    assert again.steps == 3 and again.reason.startswith("controller.max_barren_steps")
