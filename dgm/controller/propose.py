@@ -13,6 +13,9 @@ from pathlib import Path
 from dgm.controller.diagnose import Ask, Diagnosis, agent_summary
 
 FILE_BLOCK = re.compile(r"^```file[ \t]+([^\n`]+?)[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
+# What small models write instead: any fenced block, with the line before it and its info string.
+ANY_BLOCK = re.compile(r"(?:^([^\n]*)\n)?^```([^\n`]*)\n(.*?)^```[ \t]*$", re.S | re.M)
+PATH_LIKE = re.compile(r"[\w./-]+\.\w+")
 
 
 class ProposalError(RuntimeError):
@@ -52,10 +55,31 @@ def proposal_messages(agent_dir: Path, diagnosis: Diagnosis,
 
 
 def parse_files(reply: str) -> dict[str, str]:
-    """Path -> new content for each ```file block in a reply."""
+    """Path -> new content for each ```file block in a reply.
+
+    Without any, the forms small models use instead are accepted when they name exactly one
+    path: "```file" with the path on the block's first line, a language tag followed by the path
+    ("```markdown prompts/x.md"), or the path alone on the line before the block."""
     files: dict[str, str] = {}
     for path, body in FILE_BLOCK.findall(reply):
         files[path.strip().removeprefix("./")] = body
+    if files:
+        return files
+    for before, info, body in ANY_BLOCK.findall(reply):
+        words = info.split()
+        path = ""
+        if words[:1] == ["file"] and len(words) == 1:
+            first, _, rest = body.partition("\n")
+            if PATH_LIKE.fullmatch(first.strip()):
+                path, body = first.strip(), rest
+        elif len(words) == 2 and PATH_LIKE.fullmatch(words[1]):
+            path = words[1]
+        else:
+            named = before.strip().strip("`*#:").strip().strip("`*")
+            if PATH_LIKE.fullmatch(named):
+                path = named
+        if path:
+            files[path.removeprefix("./")] = body
     return files
 
 

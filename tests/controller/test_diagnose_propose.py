@@ -167,3 +167,15 @@ def test_edits_that_cannot_work_are_sent_back_before_anything_is_written(tmp_pat
         "```file pkg/code.py\nY = 3\n```\n",
     ], seen), agent, diagnosis, attempts=2)
     assert changed == ["pkg/code.py"] and "pkg/code.py does not compile" in seen[1]
+
+
+def test_file_blocks_in_the_forms_small_models_write() -> None:
+    want = {"prompts/system.md": "be brief\n"}
+    assert parse_files("```file prompts/system.md\nbe brief\n```\n") == want
+    assert parse_files("```file\nprompts/system.md\nbe brief\n```\n") == want
+    assert parse_files("```markdown prompts/system.md\nbe brief\n```\n") == want
+    assert parse_files("Here it is:\n**prompts/system.md**\n```markdown\nbe brief\n```\n") == want
+    assert parse_files("`prompts/system.md`:\n```\nbe brief\n```\n") == want
+    # Blocks that name no file are not guessed at, and the strict form wins when present.
+    assert parse_files("I suggest:\n```python\nprint(1)\n```\n") == {}
+    assert parse_files("```file a.md\nx\n```\n\nb.md\n```\ny\n```\n") == {"a.md": "x\n"}
