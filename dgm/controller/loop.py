@@ -7,6 +7,7 @@ evaluation (skipping tasks that already have a verdict) and the loop carries on.
 
 from __future__ import annotations
 
+import json
 import random
 import tempfile
 import threading
@@ -39,6 +40,7 @@ from dgm.skills.admission import SkillGate
 from dgm.skills.propose import Failure, propose_skill_edit
 
 DEFAULT_TIERS = (10, 50)
+CONTROLLER_LOG = "controller.jsonl"  # the controller model's turns, for reading afterwards
 
 
 @dataclass
@@ -174,6 +176,16 @@ class Controller:
         self._event("run_stopped", reason=reason)
         return RunOutcome(reason=reason, steps=steps, nodes=len(self.archive))
 
+    def _log_exchange(self, parent: str, task: str, messages: list[dict[str, str]],
+                      reply: Reply) -> None:
+        """Append one controller conversation turn to controller.jsonl in the run, so that an
+        unusable diagnosis or edit can be read afterwards (the last message and the reply)."""
+        record = {"ts": time.time(), "parent": parent, "task": task,
+                  "asked": messages[-1]["content"][-4000:], "turn": len(messages),
+                  "reply": reply.text, "tokens": reply.cost.tokens}
+        with self.lock, (self.archive.path / CONTROLLER_LOG).open("a") as log:
+            log.write(json.dumps(record) + "\n")
+
     def _barren_streak(self) -> int:
         """Finished steps in a row, up to now, that made no child (read back from the events)."""
         streak, made = 0, False
@@ -244,6 +256,7 @@ class Controller:
             nonlocal cost
             reply: Reply = self.services.ask(messages)
             cost = cost + reply.cost
+            self._log_exchange(parent.id, failed.task_id, messages, reply)
             return reply.text
 
         with tempfile.TemporaryDirectory(prefix="dgm-parent-") as tmp:

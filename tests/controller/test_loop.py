@@ -213,3 +213,16 @@ def test_a_model_that_never_gives_a_usable_edit_stops_the_run(tmp_path: Path) ->
     # The streak is read back from the events: a resumed run stops at once, not 3 steps later.
     again = Controller(archive, svc, config).run(seed_tree(tmp_path / "seed"))
     assert again.steps == 3 and again.reason.startswith("controller.max_barren_steps")
+
+
+def test_the_controller_models_turns_are_kept_in_the_run(tmp_path: Path) -> None:
+    import json
+
+    config = make_config()
+    archive = Archive.create(tmp_path / "run", config)
+    Controller(archive, services(archive.path, tmp_path / "l", garbage_every=3), config).run(
+        seed_tree(tmp_path / "seed"), max_steps=2)
+    turns = [json.loads(line) for line in (archive.path / "controller.jsonl").read_text().splitlines()]
+    assert len(turns) >= 4 and all(t["parent"] in archive for t in turns)
+    assert any(t["reply"] == "I am not sure." for t in turns)  # the unusable reply is on record
+    assert any("raise the level by one" in t["reply"] for t in turns)
