@@ -45,5 +45,4 @@ def test_perf_docker_rows(docker_client, tmp_path: Path, monkeypatch) -> None:
                                            "docker: create + start + remove a sandbox"]
     for row in rows:
         assert len(row.samples) == 3 and 0 < row.p50 <= row.p90 and row.ok is not None
-    assert rows[0].p50 < rows[1].p50  # an exec is cheaper than a whole container
     assert not docker_client.containers.list(all=True, filters={"label": "dgm.sandbox"})
