@@ -83,8 +83,9 @@ class NodeEvaluator:
                            passed=sum(r.outcome == Outcome.passed for r in results),
                            errors=sum(r.outcome == Outcome.error for r in results))
 
-    def rerun(self, node: Node, task_ids: Sequence[str], runs: int) -> list[str]:
-        """Run each task until it has `runs` verdicts; return the node's flaky tasks.
+    def rerun(self, node: Node, task_ids: Sequence[str], runs: int) -> tuple[list[str], bool]:
+        """Run each task until it has `runs` verdicts; return the node's flaky tasks and whether
+        anything ran.
 
         Counting verdicts already stored makes this idempotent, so a resumed run does not
         repeat re-runs that finished before the crash.
@@ -106,7 +107,7 @@ class NodeEvaluator:
                 for result in results:
                     self.archive.write_result(result)
         with self.lock:
-            return flaky_tasks(self.archive.task_records(node.id))
+            return flaky_tasks(self.archive.task_records(node.id)), bool(todo)
 
     def refresh_scores(self, node_id: str) -> Node:
         """Recompute a node's scores from its stored results."""

@@ -343,9 +343,8 @@ class Controller:
         reruns = self.config.controller.flaky_reruns
         if root.status != NodeStatus.evaluated or not reruns:
             return
-        before = sum(len(r.attempts) for r in self.archive.task_records(root.id).values())
-        flaky = self.nodes.rerun(root, task_ids, runs=1 + reruns)
-        if sum(len(r.attempts) for r in self.archive.task_records(root.id).values()) != before:
+        flaky, ran = self.nodes.rerun(root, task_ids, runs=1 + reruns)
+        if ran:
             self.nodes.refresh_scores(root.id)
             self._event("flaky_tasks", node=root.id, tasks=flaky)
 
