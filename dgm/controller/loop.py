@@ -141,8 +141,8 @@ class Controller:
         if root.status == NodeStatus.pending:
             self._validate(root, parent_rate=None)
         self._find_flaky(self.archive.node(root.id), [t for tier in self.tiers for t in tier])
-        steps = sum(1 for e in self.archive.events if e.kind == "step_started")
-        barren, limit = self._barren_streak(), self.config.controller.max_barren_steps
+        steps, barren = self._step_history()
+        limit = self.config.controller.max_barren_steps
         while True:
             reason = exhausted(self.config.budget, self.usage())
             if reason is None and max_steps is not None and steps >= max_steps:
@@ -186,17 +186,18 @@ class Controller:
         with self.lock, (self.archive.path / CONTROLLER_LOG).open("a") as log:
             log.write(json.dumps(record) + "\n")
 
-    def _barren_streak(self) -> int:
-        """Finished steps in a row, up to now, that made no child (read back from the events)."""
-        streak, made = 0, False
+    def _step_history(self) -> tuple[int, int]:
+        """Steps started so far, and finished steps in a row, up to now, that made no child
+        (both read back from the events in one pass)."""
+        started, streak, made = 0, 0, False
         for event in self.archive.events:
             if event.kind == "step_started":
-                made = False
+                started, made = started + 1, False
             elif event.kind == "child_created":
                 made = True
             elif event.kind == "step_finished":
                 streak = 0 if made else streak + 1
-        return streak
+        return started, streak
 
     def _add_root(self, seed_tree: Path) -> Node:
         with self.lock:
