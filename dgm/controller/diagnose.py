@@ -35,6 +35,7 @@ class Diagnosis(BaseModel):
     diagnosis: str = Field(min_length=10, description="Why the agent failed this task.")
     summary: str = Field(min_length=3, max_length=200, description="One line naming the change.")
     instruction: str = Field(min_length=10, description="What to change in the agent's code.")
+    file: str = Field("", description="Text-only runs: the prompt or skill file to change.")
 
     def to_proposal(self, task_id: str, mode: str) -> Proposal:
         """The Proposal stored on the child node."""
@@ -59,13 +60,10 @@ def clip(text: str, limit: int) -> str:
     return f"{text[:half]}\n[... {len(text) - limit} characters cut ...]\n{text[-half:]}"
 
 
-def agent_summary(agent_dir: Path, limit: int = MAX_FILE_CHARS * 4,
-                  suffixes: frozenset[str] | None = None) -> str:
-    """The agent's source, file by file (Python and prompts first), within a size budget
-    (only files with the given suffixes, when given)."""
+def agent_summary(agent_dir: Path, limit: int = MAX_FILE_CHARS * 4) -> str:
+    """The agent's source, file by file (Python and prompts first), within a size budget."""
     files = sorted(
-        (p for p in agent_dir.rglob("*") if p.is_file() and ".git" not in p.parts
-         and (suffixes is None or p.suffix in suffixes)),
+        (p for p in agent_dir.rglob("*") if p.is_file() and ".git" not in p.parts),
         key=lambda p: (p.suffix not in {".py", ".md"}, str(p)),
     )
     parts, used, omitted = [], 0, []
@@ -74,7 +72,9 @@ def agent_summary(agent_dir: Path, limit: int = MAX_FILE_CHARS * 4,
             text = path.read_text()
         except (UnicodeDecodeError, OSError):
             continue
-        piece = f"--- {path.relative_to(agent_dir)}\n{clip(text, MAX_FILE_CHARS)}\n"
+        # A clipped file's header says so: an edit may only rewrite files shown whole.
+        mark = " (clipped)" if len(text) > MAX_FILE_CHARS else ""
+        piece = f"--- {path.relative_to(agent_dir)}{mark}\n{clip(text, MAX_FILE_CHARS)}\n"
         if used + len(piece) > limit:
             # Skip rather than stop: smaller files further on may still fit the budget.
             omitted.append(str(path.relative_to(agent_dir)))
@@ -111,20 +111,18 @@ SYSTEM = (
 
 def diagnosis_messages(
     agent_code: str, statement: str, result: TaskResult, trajectory: str, test_log: str,
-    budget: int | None = None,
+    facts: Sequence[str] = (),
 ) -> list[dict[str, str]]:
-    """The conversation that asks for a diagnosis (within `budget` characters when given)."""
+    """The conversation that asks for a diagnosis (for models with a large context window;
+    small ones are asked through textedit)."""
     outcome = "gave an empty patch" if not result.patch.strip() else "produced a wrong patch"
-    # With a budget, the task, patch and logs share what the agent's code leaves.
-    room = max(800, budget - len(agent_code) - len(SYSTEM) - 400) if budget else None
+    observed = "".join(f"- {fact}\n" for fact in facts)
     limits = {"statement": 6000, "patch": 4000, "log": MAX_LOG_CHARS}
-    if room is not None:
-        limits = {"statement": room // 5, "patch": room // 5, "log": room * 3 // 10}
     user = (
         f"# Agent source\n{agent_code}\n\n# Task {result.task_id}\n"
         f"{clip(statement, limits['statement'])}\n\n"
         f"# What happened\nThe agent {outcome}; {result.tests_passed} hidden tests passed and "
-        f"{result.tests_failed} failed.\n\n## Agent patch\n"
+        f"{result.tests_failed} failed.\n{observed}\n## Agent patch\n"
         f"{clip(result.patch, limits['patch']) or '(empty)'}"
         f"\n\n## Trajectory\n{clip(trajectory, limits['log'])}\n\n## Test output\n"
         f"{clip(test_log, limits['log'])}\n\nReply with the JSON object."
@@ -148,14 +146,19 @@ def parse_diagnosis(reply: str) -> Diagnosis:
                      + (f" ({problems[0]})" if problems else ""))
 
 
-def diagnose(ask: Ask, messages: list[dict[str, str]], attempts: int = 3) -> Diagnosis:
-    """Ask until a valid Diagnosis comes back; each retry tells the model what was wrong."""
+def diagnose(ask: Ask, messages: list[dict[str, str]], attempts: int = 3,
+             check: Callable[[Diagnosis], str] | None = None) -> Diagnosis:
+    """Ask until a valid Diagnosis comes back (one `check` finds no fault in, when given);
+    each retry tells the model what was wrong."""
     conversation = list(messages)
     error = ""
     for _ in range(attempts):
         reply = ask(conversation)
         try:
-            return parse_diagnosis(reply)
+            found = parse_diagnosis(reply)
+            if check is not None and (fault := check(found)):
+                raise ValueError(fault)
+            return found
         except ValueError as exc:
             error = str(exc)
             conversation = [*messages, {"role": "assistant", "content": reply},

@@ -22,6 +22,8 @@ from dgm.archive.run import Archive
 from dgm.config import RunConfig
 from dgm.controller.budget import Usage, exhausted
 from dgm.controller.diagnose import (
+    Ask,
+    Diagnosis,
     DiagnosisError,
     agent_summary,
     diagnose,
@@ -30,10 +32,17 @@ from dgm.controller.diagnose import (
     prompt_budget,
 )
 from dgm.controller.evaluation import NodeEvaluator
+from dgm.controller.facts import brief_steps, failure_facts
 from dgm.controller.propose import ProposalError, propose_direct
 from dgm.controller.selection import NoEligibleParentError, make_selector
 from dgm.controller.services import Reply, Services
 from dgm.controller.staging import plan_tiers, task_order
+from dgm.controller.textedit import (
+    editable_files,
+    propose_text_edit,
+    target_file,
+    text_diagnosis_messages,
+)
 from dgm.errors import PatchError
 from dgm.llm.types import LLMRequestError
 from dgm.skills.admission import SkillGate
@@ -264,8 +273,7 @@ class Controller:
             tree = self.archive.git.checkout(parent.commit, Path(tmp) / "agent")
             stage = "diagnosis"
             try:
-                diagnosis = diagnose(ask, self._diagnosis_prompt(parent, tree, failed),
-                                     self.config.controller.diagnosis_attempts)
+                diagnosis = self._diagnosis(ask, parent, tree, failed)
                 stage = "proposal"
                 proposal = diagnosis.to_proposal(failed.task_id, self.config.controller.mode)
                 failure = self._failure(parent, failed) if self.skill_gate.wants_edit(rng) else None
@@ -296,11 +304,22 @@ class Controller:
         return Failure(self.services.tasks.statement(failed.task_id), failed, logs["trajectory"],
                        logs["test"])
 
-    def _diagnosis_prompt(self, parent: Node, tree: Path, failed) -> list[dict[str, str]]:  # noqa: ANN001
+    def _diagnosis(self, ask: Ask, parent: Node, tree: Path, failed) -> Diagnosis:  # noqa: ANN001
+        """The model's diagnosis of a failure; with a small context window, one that names the
+        prompt or skill file to change (see textedit)."""
         f = self._failure(parent, failed)
+        facts = failure_facts(failed, f.trajectory)
+        attempts = self.config.controller.diagnosis_attempts
         budget = self.prompt_budget
-        code = agent_summary(tree) if budget is None else agent_summary(tree, limit=budget * 9 // 20)
-        return diagnosis_messages(code, f.statement, failed, f.trajectory, f.test_log, budget)
+        if budget is None:
+            messages = diagnosis_messages(agent_summary(tree), f.statement, failed, f.trajectory,
+                                          f.test_log, facts=facts)
+            return diagnose(ask, messages, attempts)
+        files = editable_files(tree, limit=budget // 2)
+        messages = text_diagnosis_messages(files, f.statement, failed.task_id, facts,
+                                           brief_steps(f.trajectory, budget // 3), budget)
+        return diagnose(ask, messages, attempts, check=lambda d: "" if target_file(d, files) else (
+            f"\"file\" must be one of: {', '.join(files)}"))
 
     def _make_child(self, parent: Node, tree: Path, diagnosis, proposal: Proposal,  # noqa: ANN001
                     ask: Callable[[list[dict[str, str]]], str],
@@ -320,7 +339,10 @@ class Controller:
             reply = self.services.self_edit(parent, diagnosis.instruction, tree)
         else:
             try:
-                propose_direct(ask, tree, diagnosis, budget=self.prompt_budget)
+                if self.prompt_budget is None:
+                    propose_direct(ask, tree, diagnosis)
+                else:
+                    propose_text_edit(ask, tree, diagnosis)
             except ProposalError as exc:
                 self._event("proposal_failed", node=parent.id, why=str(exc), stage="proposal")
                 return None

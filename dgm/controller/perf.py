@@ -79,9 +79,11 @@ def _ask(messages: list[dict[str, str]]) -> Reply:
     cost = Cost(prompt_tokens=100, completion_tokens=20)
     if messages[0]["content"].startswith("You improve a coding agent"):
         return Reply(json.dumps({"diagnosis": "It stops early.", "summary": "raise the level",
-                                 "instruction": "Increase level.txt by one."}), cost)
-    level = int(re.search(r"--- level\.txt\n(\d+)", "\n".join(m["content"] for m in messages))
-                .group(1))
+                                 "instruction": "Increase level.txt by one.",
+                                 "file": "level.txt"}), cost)
+    # Shown among the agent's files (direct edits) or alone (text-only edits, small models).
+    level = int(re.search(r"(?:--- level\.txt|# File level\.txt\n```)\n(\d+)",
+                          "\n".join(m["content"] for m in messages)).group(1))
     return Reply(f"```file level.txt\n{level + 1}\n```\n", cost)
 
 

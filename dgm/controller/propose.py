@@ -31,25 +31,12 @@ SYSTEM = (
 )
 
 
-# With a small context window a model cannot see, let alone rewrite whole, the agent's code:
-# it then edits the agent's prompts and skills only (text that cannot break an import).
-TEXT_ONLY = frozenset({".md", ".txt", ".toml"})
-TEXT_ONLY_NOTE = ("Only the agent's prompt, skill and other text files shown may change in "
-                  "this run: change what the agent is told, not its code.")
-
-
-def proposal_messages(agent_dir: Path, diagnosis: Diagnosis,
-                      budget: int | None = None) -> list[dict[str, str]]:
-    """The conversation that asks for the edit (within `budget` characters when given, and then
-    on the agent's text files only)."""
-    code = agent_summary(agent_dir) if budget is None else agent_summary(
-        agent_dir, limit=max(1000, budget - len(SYSTEM) - len(diagnosis.model_dump_json()) - 600),
-        suffixes=TEXT_ONLY)
+def proposal_messages(agent_dir: Path, diagnosis: Diagnosis) -> list[dict[str, str]]:
+    """The conversation that asks for the edit."""
     user = (
-        f"# Agent source\n{code}\n\n# Change to make\n{diagnosis.summary}\n\n"
+        f"# Agent source\n{agent_summary(agent_dir)}\n\n# Change to make\n{diagnosis.summary}\n\n"
         f"{diagnosis.instruction}\n\n# Why\n{diagnosis.diagnosis}\n\n"
-        + (f"{TEXT_ONLY_NOTE}\n\n" if budget is not None else "")
-        + "Reply with the changed files as ```file blocks."
+        "Reply with the changed files as ```file blocks."
     )
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
@@ -99,16 +86,13 @@ def apply_files(agent_dir: Path, files: dict[str, str]) -> list[str]:
     return changed
 
 
-def check_edit(agent_dir: Path, files: dict[str, str], shown: str | None) -> str:
-    """Why an edit cannot be used, or "": Python that does not compile, or a file the model
-    was never shown (it would be rewriting code it cannot see)."""
+def check_edit(agent_dir: Path, files: dict[str, str], shown: str) -> str:
+    """Why an edit cannot be used, or "": Python that does not compile, or a rewrite of an
+    existing file the prompt left out (the model would be rewriting code it cannot see)."""
     root = agent_dir.resolve()
     for rel, content in files.items():
-        target = root / rel
-        if shown is not None and Path(rel).suffix not in TEXT_ONLY:
-            return f"{rel} may not change: {TEXT_ONLY_NOTE}"
-        if shown is not None and target.is_file() and f"--- {rel}\n" not in shown:
-            return (f"{rel} was not shown to you (too large for this prompt); edit only files "
+        if (root / rel).is_file() and f"--- {rel}\n" not in shown:
+            return (f"{rel} was not shown to you whole (too large for this prompt); edit only files "
                     "shown in full, or add a new file")
         if rel.endswith(".py"):
             try:
@@ -118,15 +102,14 @@ def check_edit(agent_dir: Path, files: dict[str, str], shown: str | None) -> str
     return ""
 
 
-def propose_direct(ask: Ask, agent_dir: Path, diagnosis: Diagnosis, attempts: int = 2,
-                   budget: int | None = None) -> list[str]:
+def propose_direct(ask: Ask, agent_dir: Path, diagnosis: Diagnosis, attempts: int = 2) -> list[str]:
     """Edit a checkout of the parent in place; return the changed paths (never empty).
 
     Replies are checked before anything is written: code that does not compile, or a rewrite of
     a file the prompt left out, is sent back with the reason instead of becoming a broken child.
     """
-    messages = proposal_messages(agent_dir, diagnosis, budget)
-    shown = messages[1]["content"] if budget is not None else None
+    messages = proposal_messages(agent_dir, diagnosis)
+    shown = messages[1]["content"]
     problem = ""
     for _ in range(attempts):
         reply = ask(messages)

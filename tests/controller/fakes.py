@@ -100,8 +100,10 @@ def scripted_ask(garbage_every: int = 0):
                 "diagnosis": "The agent stops before the harder tasks.",
                 "summary": "raise the level by one",
                 "instruction": "Increase the number in level.txt by one.",
+                "file": "level.txt",  # asked for with a small context window (text-only edits)
             }), cost)
-        level = int(re.search(r"--- level\.txt\n(\d+)", text).group(1))
+        # The whole agent (direct edits) or the one file to change (text-only edits).
+        level = int(re.search(r"(?:--- level\.txt|# File level\.txt\n```)\n(\d+)", text).group(1))
         return Reply(f"```file level.txt\n{level + 1}\n```\n", cost)
 
     return ask

@@ -106,37 +106,12 @@ def test_direct_proposal_refuses_escapes_and_no_ops(tmp_path: Path) -> None:
     assert parse_files("```file a.py\n```\n") == {"a.py": ""}
 
 
-def test_prompts_fit_a_small_context_window(tmp_path: Path) -> None:
-    from dgm.agents import SEED_DIR
-    from dgm.controller.diagnose import Diagnosis, agent_summary, prompt_budget
-    from dgm.controller.propose import proposal_messages
-
-    assert prompt_budget("anthropic/claude-x", 8192, 4096) is None  # API models: fixed clips
-    budget = prompt_budget("local/qwen2.5-coder-1.5b-instruct", 8192, 4096)
-    assert budget is not None and budget <= 8192 * 3
-    result = TaskResult(task_id="r/t", node_id="n", outcome=Outcome.failed, patch="+x\n" * 5000,
-                        tests_failed=3)
-    messages = diagnosis_messages(agent_summary(SEED_DIR, limit=budget * 9 // 20), "S" * 20000,
-                                  result, "T" * 50000, "L" * 50000, budget)
-    assert sum(len(m["content"]) for m in messages) <= budget + 200
-    assert "seed_agent/prompts/system.md" in messages[1]["content"]  # small files still shown
-    diagnosis = Diagnosis(diagnosis="The agent stops too early.", summary="keep going longer",
-                          instruction="Raise the step limit in the system prompt.")
-    edit = proposal_messages(SEED_DIR, diagnosis, budget)
-    shown = edit[1]["content"]
-    assert sum(len(m["content"]) for m in edit) <= budget + 200
-    # A small window gets the agent's text files only, each whole (never clipped), and is told so.
-    assert "--- seed_agent/prompts/system.md" in shown and "--- seed_agent/agent.py" not in shown
-    assert "characters cut" not in shown and "Only the agent's prompt, skill and other text" in shown
-
-
 def test_edits_that_cannot_work_are_sent_back_before_anything_is_written(tmp_path: Path) -> None:
     from dgm.controller.diagnose import Diagnosis
 
     agent = tmp_path / "agent"
     (agent / "pkg").mkdir(parents=True)
-    (agent / "pkg" / "big.md").write_text("# notes\n" + "filler line\n" * 3000)
-    (agent / "pkg" / "small.md").write_text("be brief\n")
+    (agent / "pkg" / "big.py").write_text("# notes\n" + "X = 1\n" * 12000)  # clipped in the prompt
     (agent / "pkg" / "code.py").write_text("Y = 1\n")
     diagnosis = Diagnosis(diagnosis="The agent stops too early.", summary="keep going longer",
                           instruction="Tell the agent to run the tests before submitting.")
@@ -149,24 +124,18 @@ def test_edits_that_cannot_work_are_sent_back_before_anything_is_written(tmp_pat
             return next(answers)
         return ask
 
-    # A small context window: text files only, and only those shown.
     seen: list[str] = []
-    changed = propose_direct(asker([
-        "```file pkg/code.py\nY = 2\n```\n",  # code may not change here
-        "```file pkg/big.md\nshort\n```\n",  # a file the prompt left out
-        "```file pkg/small.md\nrun the tests first\n```\n",
-    ], seen), agent, diagnosis, attempts=3, budget=6000)
-    assert changed == ["pkg/small.md"]
-    assert "pkg/code.py may not change" in seen[1] and "pkg/big.md was not shown to you" in seen[2]
-    assert (agent / "pkg" / "code.py").read_text() == "Y = 1\n"  # never written
-    assert (agent / "pkg" / "big.md").read_text().startswith("# notes\n")
-    # Any model: Python that does not compile goes back with the reason.
-    seen = []
     changed = propose_direct(asker([
         "```file pkg/code.py\nfile pkg/other.py\nY = (\n```\n",
         "```file pkg/code.py\nY = 3\n```\n",
     ], seen), agent, diagnosis, attempts=2)
     assert changed == ["pkg/code.py"] and "pkg/code.py does not compile" in seen[1]
+    assert (agent / "pkg" / "code.py").read_text() == "Y = 3\n"
+    # A file too large to be shown whole may not be rewritten from its clipped view.
+    seen = []
+    with pytest.raises(ProposalError, match="was not shown to you"):
+        propose_direct(asker(["```file pkg/big.py\nX = 2\n```\n"] * 2, seen), agent, diagnosis)
+    assert (agent / "pkg" / "big.py").read_text().startswith("# notes\n")
 
 
 def test_file_blocks_in_the_forms_small_models_write() -> None:

@@ -106,6 +106,9 @@ def make_config(budget: int = 1, enabled: bool = True) -> RunConfig:
     config.controller.flaky_reruns = 0
     config.controller.report_heldout = False
     config.skills.enabled = enabled
+    # An API model's name: direct edits may then change several files at once (the embedded
+    # model's small window only allows one text file per edit).
+    config.llm.model = "openai/scripted"
     config.skills.proposal_share = 1.0
     config.skills.regression_budget = budget
     return config

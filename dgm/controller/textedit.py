@@ -1,0 +1,160 @@
+"""Text-only edits: how a model with a small context window improves an agent.
+
+Such a model can neither see nor rewrite the agent's code whole, and asked to "improve the
+agent" it answers in generalities. So the controller narrows the question: it shows the agent's
+prompt and skill files (all small), the facts of the failure, and asks for one change to one
+named file; then it shows that one file and asks for its new content. A reply is checked before
+anything is written: the file must keep every `{placeholder}` it had (the agent fills them in)
+and most of its text (a reply holding only the new lines would drop the rest).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path, PurePosixPath
+
+from dgm.controller.diagnose import Ask, Diagnosis, clip
+from dgm.controller.propose import ANY_BLOCK, FILE_BLOCK, PATH_LIKE, ProposalError, apply_files
+
+EDITABLE = frozenset({".md", ".txt"})
+MAX_EDITABLE_CHARS = 6000  # larger files are not offered: a small model cannot rewrite them whole
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+
+def editable_files(agent_dir: Path, limit: int | None = None) -> dict[str, str]:
+    """Path -> text of the agent's prompt and skill files a small model may rewrite (up to
+    `limit` characters in all, when given).
+
+    READMEs are left out: they change nothing the agent does."""
+    files: dict[str, str] = {}
+    for path in sorted(agent_dir.rglob("*")):
+        rel = path.relative_to(agent_dir)
+        if (not path.is_file() or path.suffix not in EDITABLE or ".git" in rel.parts
+                or path.name.upper().startswith("README")):
+            continue
+        try:
+            text = path.read_text()
+        except (UnicodeDecodeError, OSError):
+            continue
+        if len(text) <= MAX_EDITABLE_CHARS and (
+                limit is None or sum(map(len, files.values())) + len(text) <= limit):
+            files[rel.as_posix()] = text
+    return files
+
+
+SYSTEM = (
+    "You improve a coding agent that is driven by a small language model. In this run only the "
+    "agent's prompt and skill files may change, not its code; they are shown below. You are "
+    "also shown a task the agent failed and facts about what it did. Propose ONE general change "
+    "to ONE of those files that would make the agent do better on this and similar tasks, for "
+    "example a new rule in its system prompt. Do not solve the task itself. Reply with a JSON "
+    "object and nothing else, with keys: \"file\" (the path of the file to change, exactly as "
+    "shown after ---), \"diagnosis\" (what went wrong, in one or two sentences), \"summary\" "
+    "(one line naming the change), \"instruction\" (the exact text to add to or change in that "
+    "file)."
+)
+
+
+def text_diagnosis_messages(files: dict[str, str], statement: str, task_id: str,
+                            facts: list[str], trajectory: str,
+                            budget: int) -> list[dict[str, str]]:
+    """The conversation that asks which text file to change and how (within `budget` chars)."""
+    shown = "".join(f"--- {path}\n{text}\n" for path, text in files.items())
+    facts_text = "\n".join(f"- {fact}" for fact in facts)
+    room = max(800, budget - len(SYSTEM) - len(shown) - len(facts_text) - 400)
+    user = (
+        f"# The agent's prompt and skill files\n{shown}\n# Task {task_id}\n"
+        f"{clip(statement, room // 3)}\n\n# What the agent did\n{facts_text}\n\n"
+        f"## Its last steps\n{clip(trajectory, room * 2 // 3)}\n\n"
+        f"Reply with the JSON object. \"file\" must be one of: {', '.join(files)}."
+    )
+    return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
+
+
+def target_file(diagnosis: Diagnosis, files: dict[str, str]) -> str:
+    """The editable file a diagnosis names ("" if none): exactly, or by a unique file name."""
+    named = diagnosis.file.strip().strip("`").removeprefix("./")
+    if named in files:
+        return named
+    by_name = [p for p in files if PurePosixPath(p).name == PurePosixPath(named).name]
+    if named and len(by_name) == 1:
+        return by_name[0]
+    mentioned = [p for p in files if p in diagnosis.instruction]
+    return mentioned[0] if len(mentioned) == 1 else ""
+
+
+EDIT_SYSTEM = (
+    "You edit one text file of a coding agent: a prompt or skill it reads. Apply the requested "
+    "change and reply with the complete new content of the file in one fenced block (```), "
+    "nothing else. Keep everything the change does not touch exactly as it is, including every "
+    "{placeholder} in curly braces."
+)
+
+
+def edit_messages(path: str, text: str, diagnosis: Diagnosis) -> list[dict[str, str]]:
+    """The conversation that asks for the new content of one file."""
+    user = (
+        f"# File {path}\n```\n{text}```\n\n# Change to make\n{diagnosis.summary}\n\n"
+        f"{diagnosis.instruction}\n\n# Why\n{diagnosis.diagnosis}\n\n"
+        f"Reply with the complete new content of {path} in one ``` block."
+    )
+    return [{"role": "system", "content": EDIT_SYSTEM}, {"role": "user", "content": user}]
+
+
+def new_content(reply: str, path: str) -> str | None:
+    """The file's new content in a reply: a block naming this path, else the longest block
+    that names no other path; None when there is no such block."""
+    for named, body in FILE_BLOCK.findall(reply):
+        if named.strip().removeprefix("./") == path:
+            return body
+    bodies = []
+    for before, info, body in ANY_BLOCK.findall(reply):
+        words = info.split()
+        names = [w for w in words[1:] if PATH_LIKE.fullmatch(w)]
+        names += [n for n in [before.strip().strip("`*#:").strip().strip("`*")] if PATH_LIKE.fullmatch(n)]
+        if words[:1] == ["file"] and len(words) == 1:
+            first, _, rest = body.partition("\n")
+            if first.strip() == path:
+                return rest
+        if all(n.removeprefix("./") == path for n in names):
+            bodies.append(body)
+    return max(bodies, key=len) if bodies else None
+
+
+def check_text_edit(old: str, new: str) -> str:
+    """Why a new version of a text file cannot be used, or ""."""
+    lost = sorted(set(PLACEHOLDER.findall(old)) - set(PLACEHOLDER.findall(new)))
+    if lost:
+        return (f"the new content dropped {', '.join(lost)}: the agent fills these in, keep each "
+                "one exactly")
+    kept = sum(1 for line in old.splitlines() if line.strip() and line in new)
+    total = sum(1 for line in old.splitlines() if line.strip())
+    if total >= 4 and kept < total / 2:  # a few-line file may well be rewritten whole
+        return (f"the new content keeps only {kept} of the file's {total} lines: reply with the "
+                "whole file, changed, not only the new part")
+    if new.strip() == old.strip():
+        return "the new content is the same as the current file"
+    return ""
+
+
+def propose_text_edit(ask: Ask, agent_dir: Path, diagnosis: Diagnosis,
+                      attempts: int = 2) -> list[str]:
+    """Rewrite the one text file the diagnosis names, in place; return the changed paths."""
+    files = editable_files(agent_dir)
+    path = target_file(diagnosis, files)
+    if not path:
+        raise ProposalError(f"the diagnosis names no editable file (it said {diagnosis.file!r})")
+    old = files[path]
+    messages = edit_messages(path, old, diagnosis)
+    problem = ""
+    for _ in range(attempts):
+        reply = ask(messages)
+        new = new_content(reply, path)
+        if new is None:
+            problem = "the reply held no ``` block with the file's content"
+        elif not (problem := check_text_edit(old, new)):
+            return apply_files(agent_dir, {path: new if new.endswith("\n") else new + "\n"})
+        messages = [*messages, {"role": "assistant", "content": reply},
+                    {"role": "user", "content": f"That cannot be used: {problem}. Reply with the "
+                     f"complete new content of {path} in one ``` block."}]
+    raise ProposalError(f"no usable edit of {path} after {attempts} replies: {problem}")

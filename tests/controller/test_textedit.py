@@ -1,0 +1,142 @@
+"""Text-only edits for small-context models, and the failure facts the controller states."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dgm.agents import SEED_DIR
+from dgm.archive.result import Outcome, TaskResult
+from dgm.controller.diagnose import Diagnosis, diagnose
+from dgm.controller.facts import brief_steps, failure_facts
+from dgm.controller.propose import ProposalError
+from dgm.controller.textedit import (
+    check_text_edit,
+    editable_files,
+    new_content,
+    propose_text_edit,
+    target_file,
+    text_diagnosis_messages,
+)
+
+SYSTEM_MD = "seed_agent/prompts/system.md"
+
+
+def trajectory(*steps: dict, status: str = "submitted") -> str:
+    return json.dumps({"task": "t", "status": status, "reason": "", "steps": list(steps),
+                       "messages": [{"role": "system", "content": "S" * 5000}]})
+
+
+def failed(patch: str = "") -> TaskResult:
+    return TaskResult(task_id="r/t", node_id="n", outcome=Outcome.failed, patch=patch,
+                      tests_passed=4, tests_failed=1)
+
+
+def test_facts_name_a_submit_after_passing_old_tests() -> None:
+    steps = trajectory({"action": "bash", "command": "python -m pytest -q", "returncode": 0,
+                        "output": "3 passed"}, {"action": "submit"})
+    facts = failure_facts(failed(), steps)
+    assert facts[0].startswith("The agent's final patch is empty")
+    assert "2 steps and it submitted" in " ".join(facts)
+    assert any("saw them pass, and submitted without changing anything" in f for f in facts)
+    assert "4 passed, 1 failed" in " ".join(facts)
+
+
+def test_facts_count_writes_format_errors_and_the_step_limit() -> None:
+    steps = trajectory({"action": "format_error"}, {"action": "format_error"},
+                       {"action": "file", "path": "lib/x.py", "returncode": 0},
+                       {"action": "repeated"}, status="step_limit")
+    text = " ".join(failure_facts(failed("diff"), steps))
+    assert "ran out of steps" in text and "wrote 1 files (lib/x.py)" in text
+    assert "2 of its replies were replies it could not act on" in text
+    assert "1 of its replies were replies that repeated" in text
+    assert "It never ran the tests." in text and "final patch is empty" not in text
+    # Any other trajectory shape: only what the result itself says, nothing guessed.
+    assert failure_facts(failed(), "free text log") == [
+        "The agent's final patch is empty: it left the repository unchanged.",
+        "The hidden tests that grade the task: 4 passed, 1 failed."]
+
+
+def test_brief_steps_keep_the_latest_within_the_limit() -> None:
+    steps = [{"action": "bash", "command": f"echo {i}", "returncode": 0, "output": f"out{i}"}
+             for i in range(200)]
+    text = brief_steps(trajectory(*steps), 500)
+    assert len(text) <= 520 and text.startswith("[earlier steps cut]") and "out199" in text
+    assert "S" * 100 not in brief_steps(trajectory(*steps[:2]), 10_000)  # messages left out
+    assert brief_steps("plain log", 5) == "n log"
+
+
+def test_editable_files_are_the_seed_prompts_and_skills() -> None:
+    files = editable_files(SEED_DIR)
+    assert SYSTEM_MD in files and "skills/10-run-the-tests.md" in files
+    assert not any(p.endswith((".py", ".toml")) or "README" in p for p in files)
+    small = editable_files(SEED_DIR, limit=500)
+    assert sum(map(len, small.values())) <= 500 and SYSTEM_MD not in small
+
+
+def test_the_text_diagnosis_fits_the_window_and_names_a_file() -> None:
+    files = editable_files(SEED_DIR)
+    messages = text_diagnosis_messages(files, "S" * 20000, "r/t", ["fact one"], "T" * 50000, 16000)
+    assert sum(len(m["content"]) for m in messages) <= 16000 + 200
+    user = messages[1]["content"]
+    assert f"--- {SYSTEM_MD}\n" in user and "- fact one" in user and "agent.py" not in user
+    good = {"diagnosis": "It submitted without a change.", "summary": "never submit unchanged",
+            "instruction": "Add a rule: change a file before submitting."}
+    replies = iter([json.dumps({**good, "file": "prompts/nothing.md"}),
+                    json.dumps({**good, "file": "system.md"})])  # a unique file name is enough
+    seen = []
+
+    def ask(conversation):  # noqa: ANN001, ANN202
+        seen.append(conversation[-1]["content"])
+        return next(replies)
+
+    found = diagnose(ask, messages, check=lambda d: "" if target_file(d, files) else "bad file")
+    assert target_file(found, files) == SYSTEM_MD and "bad file" in seen[1]
+    assert target_file(Diagnosis(**good, file=""), files) == ""
+    assert target_file(Diagnosis(**{**good, "instruction": f"In {SYSTEM_MD} add X"}), files) == SYSTEM_MD
+
+
+def test_new_content_in_the_forms_small_models_write() -> None:
+    path = "p/system.md"
+    assert new_content(f"```file {path}\nA\n```\n", path) == "A\n"
+    assert new_content(f"```file\n{path}\nA\n```\n", path) == "A\n"
+    assert new_content("Here:\n```markdown\nA\nB\n```\nand\n```\nC\n```\n", path) == "A\nB\n"
+    assert new_content("```file other.md\nA\n```\n", path) is None  # another file: not this one
+    assert new_content("no block at all", path) is None
+
+
+def test_text_edits_keep_placeholders_and_the_rest_of_the_file() -> None:
+    old = "Rule one.\nRule two.\nRule three.\nTask: {task}\n"
+    assert check_text_edit(old, old + "Rule four.\n") == ""
+    assert "dropped {task}" in check_text_edit(old, "Rule one.\nRule two.\nRule three.\n")
+    assert "keeps only 1 of the file's 4 lines" in check_text_edit(old, "Rule one.\n{task}\n")
+    assert "same as the current file" in check_text_edit(old, old)
+
+
+def test_propose_text_edit_retries_then_writes_one_file(tmp_path: Path) -> None:
+    agent = tmp_path / "agent"
+    shutil.copytree(SEED_DIR, agent)
+    before = (agent / SYSTEM_MD).read_text()
+    diagnosis = Diagnosis(diagnosis="It submitted without a change.", summary="never submit unchanged",
+                          instruction="Add a rule: change a file before submitting.", file=SYSTEM_MD)
+    replies = iter(["```\n- Change a file before you submit.\n```",  # only the new line
+                    f"```markdown\n{before}- Change a file before you submit.\n```"])
+    seen = []
+
+    def ask(conversation):  # noqa: ANN001, ANN202
+        seen.append(conversation)
+        return next(replies)
+
+    assert propose_text_edit(ask, agent, diagnosis) == [SYSTEM_MD]
+    assert (agent / SYSTEM_MD).read_text() == before + "- Change a file before you submit.\n"
+    assert "dropped {command_timeout}, {skills}" in seen[1][-1]["content"]
+    assert "agent.py" not in seen[0][1]["content"]  # only the file being edited is shown
+    with pytest.raises(ProposalError, match="names no editable file"):
+        propose_text_edit(ask, agent, diagnosis.model_copy(update={"file": "seed_agent/agent.py"}))
+    untouched = (agent / SYSTEM_MD).read_text()
+    with pytest.raises(ProposalError, match="no usable edit of .* after 2 replies"):
+        propose_text_edit(lambda _: "I cannot do that.", agent, diagnosis)
+    assert (agent / SYSTEM_MD).read_text() == untouched
