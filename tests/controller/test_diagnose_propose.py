@@ -76,11 +76,14 @@ def test_diagnosis_prompt_shows_the_failure(tmp_path: Path) -> None:
     (tmp_path / "data.bin").write_bytes(b"\xff\xfe")
     code = agent_summary(tmp_path)
     assert "--- agent.py\nprint('agent')" in code and "data.bin" not in code
+    (tmp_path / "big.py").write_text("X = 1\n" * 5000)
+    assert "--- big.py (clipped)\n" in agent_summary(tmp_path)
     failed = TaskResult(task_id="repo/t1", node_id="n", outcome=Outcome.failed, tests_failed=2)
-    messages = diagnosis_messages(code, "Fix the parser.", failed, "step 1: ls", "AssertionError")
+    messages = diagnosis_messages(code, "Fix the parser.", failed, "step 1: ls", "AssertionError",
+                                  facts=["It never ran the tests."])
     text = messages[1]["content"]
     for part in ("print('agent')", "repo/t1", "Fix the parser.", "empty patch", "step 1: ls",
-                 "AssertionError", "2 failed"):
+                 "AssertionError", "2 failed", "\n- It never ran the tests.\n"):
         assert part in text
 
 
