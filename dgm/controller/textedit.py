@@ -25,9 +25,11 @@ def editable_files(agent_dir: Path, limit: int | None = None) -> dict[str, str]:
     """Path -> text of the agent's prompt and skill files a small model may rewrite (up to
     `limit` characters in all, when given).
 
-    READMEs are left out: they change nothing the agent does."""
+    Largest first: an agent's main prompt is its largest text, and a small model picks the
+    first file it is offered far more often than any other. READMEs are left out: they change
+    nothing the agent does."""
     files: dict[str, str] = {}
-    for path in sorted(agent_dir.rglob("*")):
+    for path in sorted(agent_dir.rglob("*"), key=lambda p: (-_size(p), str(p))):
         rel = path.relative_to(agent_dir)
         if (not path.is_file() or path.suffix not in EDITABLE or ".git" in rel.parts
                 or path.name.upper().startswith("README")):
@@ -42,16 +44,23 @@ def editable_files(agent_dir: Path, limit: int | None = None) -> dict[str, str]:
     return files
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
+
+
 SYSTEM = (
     "You improve a coding agent that is driven by a small language model. In this run only the "
     "agent's prompt and skill files may change, not its code; they are shown below. You are "
     "also shown a task the agent failed and facts about what it did. Propose ONE general change "
-    "to ONE of those files that would make the agent do better on this and similar tasks, for "
-    "example a new rule in its system prompt. Do not solve the task itself. Reply with a JSON "
-    "object and nothing else, with keys: \"file\" (the path of the file to change, exactly as "
-    "shown after ---), \"diagnosis\" (what went wrong, in one or two sentences), \"summary\" "
-    "(one line naming the change), \"instruction\" (the exact text to add to or change in that "
-    "file)."
+    "to ONE of those files that would make the agent do better on this and similar tasks. "
+    "Usually that is a new rule in the agent's main prompt, the first file shown. Do not solve "
+    "the task itself. Reply with a JSON object and nothing else, with keys: \"file\" (the path "
+    "of the file to change, exactly as shown after ---), \"diagnosis\" (what went wrong, in one "
+    "or two sentences), \"summary\" (one line naming the change), \"instruction\" (the exact "
+    "text to add to that file, or the exact change to make in it)."
 )
 
 

@@ -27,6 +27,7 @@ from dgm.llm.client import LLMClient
 from dgm.llm.proxy import NodeBudget, NodeProxy
 
 T = TypeVar("T")
+RETRY_TEMPERATURE = 0.7
 
 
 def charge_attempt(result: TaskResult, proxy: NodeProxy) -> TaskResult:
@@ -157,10 +158,15 @@ class SandboxEvaluator:
 
 
 def ask_with(client: LLMClient) -> object:
-    """The controller's model as the loop's `ask`."""
+    """The controller's model as the loop's `ask`.
+
+    A retry (the conversation holds the model's own unusable reply) is sampled warmer: at the
+    default temperature 0 a small model answers a correction with the same reply again."""
 
     def ask(messages: Messages) -> Reply:
-        completion = client.complete(messages)
+        retry = any(m["role"] == "assistant" for m in messages)
+        params = {"temperature": max(client.config.temperature, RETRY_TEMPERATURE)} if retry else {}
+        completion = client.complete(messages, **params)
         return Reply(text=completion.text, cost=completion.usage.to_cost())
 
     return ask

@@ -140,3 +140,19 @@ def test_propose_text_edit_retries_then_writes_one_file(tmp_path: Path) -> None:
     with pytest.raises(ProposalError, match="no usable edit of .* after 2 replies"):
         propose_text_edit(lambda _: "I cannot do that.", agent, diagnosis)
     assert (agent / SYSTEM_MD).read_text() == untouched
+
+
+def test_a_retry_is_sampled_warmer_than_the_first_ask() -> None:
+    from dgm.controller.wiring import RETRY_TEMPERATURE, ask_with
+    from dgm.llm.client import LLMClient
+    from dgm.llm.config import LLMConfig
+    from dgm.llm.testing import ScriptedModel
+
+    backend = ScriptedModel(["first", "second"])
+    ask = ask_with(LLMClient(LLMConfig(model="openai/x"), backend=backend))
+    question = [{"role": "system", "content": "s"}, {"role": "user", "content": "q"}]
+    assert ask(question).text == "first"
+    assert ask([*question, {"role": "assistant", "content": "first"},
+                {"role": "user", "content": "That cannot be used."}]).text == "second"
+    temperatures = [r["params"]["temperature"] for r in backend.requests]
+    assert temperatures == [0.0, RETRY_TEMPERATURE]
