@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dgm.archive.node import Cost, Node, NodeStatus, Proposal, score_key
+from dgm.archive.result import TaskResult
 from dgm.archive.run import Archive
 from dgm.config import RunConfig
 from dgm.controller.budget import Usage, exhausted
@@ -173,10 +174,10 @@ class Controller:
                 break
             self._event("step_started", step=steps, parents=[p.id for p in parents])
             before = len(self.archive)
+            jobs = self._pick_failures(parents, [random.Random(f"{rng.random()}:{i}")
+                                                 for i in range(len(parents))])
             with ThreadPoolExecutor(max_workers=len(parents)) as pool:
-                list(pool.map(lambda job: self._child(*job),
-                              [(p, random.Random(f"{rng.random()}:{i}")) for i, p in
-                               enumerate(parents)]))
+                list(pool.map(lambda job: self._child(*job), jobs))
             self._event("step_finished", step=steps)
             barren = barren + 1 if len(self.archive) == before else 0
             steps += 1
@@ -250,12 +251,27 @@ class Controller:
 
     # ----------------------------------------------------------------- one child
 
-    def _child(self, parent: Node, rng: random.Random) -> None:
+    def _pick_failures(self, parents: list[Node], rngs: list[random.Random],
+                       ) -> list[tuple[Node, random.Random, TaskResult | None]]:
+        """A failed training task for each parent of a generation; a parent chosen twice gets
+        different tasks while it has enough (at temperature 0, two diagnoses of one failure
+        are the same diagnosis twice)."""
+        taken: dict[str, set[str]] = {}
+        jobs = []
+        for parent, rng in zip(parents, rngs, strict=True):
+            with self.lock:
+                results = [r for r in self.archive.results(parent.id)
+                           if r.split == self.config.benchmark.train_split]
+            seen = taken.setdefault(parent.id, set())
+            fresh = [r for r in results if r.task_id not in seen]
+            failed = pick_failed_task(fresh, rng) or pick_failed_task(results, rng)
+            if failed is not None:
+                seen.add(failed.task_id)
+            jobs.append((parent, rng, failed))
+        return jobs
+
+    def _child(self, parent: Node, rng: random.Random, failed: TaskResult | None) -> None:
         """Diagnose a failure of the parent, make the child, validate it."""
-        with self.lock:
-            results = self.archive.results(parent.id)
-        failed = pick_failed_task([r for r in results if r.split == self.config.benchmark.train_split],
-                                  rng)
         if failed is None:
             self._event("parent_skipped", node=parent.id, why="no failed training task")
             return

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from dgm.archive import Archive, NodeStatus
+from dgm.archive.result import Outcome
 from dgm.config import RunConfig
 from dgm.controller.loop import Controller
 from dgm.controller.report import heldout_report
@@ -226,3 +227,18 @@ def test_the_controller_models_turns_are_kept_in_the_run(tmp_path: Path) -> None
     assert len(turns) >= 4 and all(t["parent"] in archive for t in turns)
     assert any(t["reply"] == "I am not sure." for t in turns)  # the unusable reply is on record
     assert any("raise the level by one" in t["reply"] for t in turns)
+
+
+def test_one_parent_chosen_twice_is_diagnosed_on_two_different_failures(tmp_path: Path) -> None:
+    # Drawn independently, two of the root's failures would collide in about half of the runs.
+    for seed in range(8):
+        config = make_config()
+        config.selection.seed = seed
+        config.selection.parents_per_generation = 2  # both picks are the root in the first step
+        archive = Archive.create(tmp_path / f"run{seed}", config)
+        Controller(archive, services(archive.path, tmp_path / "ledger"), config).run(
+            seed_tree(tmp_path / f"seed{seed}", level=4), max_steps=1)
+        failures = {r.task_id for r in archive.results(archive.root.id)
+                    if r.outcome == Outcome.failed and r.split == "train"}
+        picked = [e.data["task"] for e in archive.events if e.kind == "diagnosis_started"]
+        assert len(picked) == 2 and len(set(picked)) == 2 and set(picked) <= failures
