@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import threading
@@ -51,6 +52,31 @@ class CappedStream:
         return (bytes(self.head) + middle + bytes(self.tail)).decode(errors="replace")
 
 
+def wait_exit(proc: subprocess.Popen, timeout: float) -> bool:
+    """Wait up to `timeout` seconds for proc to exit; whether it did.
+
+    Popen.wait(timeout) polls with sleeps that grow to 50 ms, which a sandboxed command lasting
+    a tenth of a second pays in full; a pidfd wakes the moment the process exits (Linux 5.3+;
+    elsewhere Popen's own wait is used)."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        try:
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            poller.poll(max(0.0, timeout) * 1000)
+        finally:
+            os.close(fd)
+        timeout = 0.0  # exited (reap it now) or timed out (report it now)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return True
+
+
 def run_capped(
     argv: list[str], *, timeout: float, limit: int, kill: Callable[[int], None] | None = None,
     env: dict[str, str] | None = None, watch: Callable[[int], str | None] | None = None,
@@ -71,18 +97,14 @@ def run_capped(
         reader.start()
     timed_out, stopped = False, None
     deadline = start + timeout
-    while True:
-        try:
-            proc.wait(timeout=max(0.0, min(WATCH_INTERVAL_S, deadline - time.monotonic()))
-                      if watch is not None else timeout)
+    while not wait_exit(proc, max(0.0, min(WATCH_INTERVAL_S, deadline - time.monotonic()))
+                        if watch is not None else deadline - time.monotonic()):
+        if time.monotonic() >= deadline:
+            timed_out = True
             break
-        except subprocess.TimeoutExpired:
-            if time.monotonic() >= deadline:
-                timed_out = True
-                break
-            stopped = watch(proc.pid) if watch is not None else None
-            if stopped:
-                break
+        stopped = watch(proc.pid) if watch is not None else None
+        if stopped:
+            break
     # Always sweep: a command may exit leaving children that hold the pipes open.
     if kill is not None:
         kill(proc.pid)
