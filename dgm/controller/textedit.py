@@ -3,9 +3,10 @@
 Such a model can neither see nor rewrite the agent's code whole, and asked to "improve the
 agent" it answers in generalities. So the controller narrows the question: it shows the agent's
 prompt and skill files (all small), the facts of the failure, and asks for one change to one
-named file; then it shows that one file and asks for its new content. A reply is checked before
-anything is written: the file must keep every `{placeholder}` it had (the agent fills them in)
-and most of its text (a reply holding only the new lines would drop the rest).
+named file; then it shows that one file and asks for the lines to add to it (see
+merge_text_edit for the echoed whole files small models also send). Nothing is written until the
+reply is checked: a placeholder the agent fills in is never lost, and a reply with nothing new
+is sent back with the reason.
 """
 
 from __future__ import annotations
@@ -93,19 +94,19 @@ def target_file(diagnosis: Diagnosis, files: dict[str, str]) -> str:
 
 
 EDIT_SYSTEM = (
-    "You edit one text file of a coding agent: a prompt or skill it reads. Apply the requested "
-    "change and reply with the complete new content of the file in one fenced block (```), "
-    "nothing else. Keep everything the change does not touch exactly as it is, including every "
-    "{placeholder} in curly braces."
+    "You edit one text file of a coding agent: a prompt or skill it reads. Write the new text "
+    "the requested change calls for, for example a new rule, as a few short lines. Reply with "
+    "those lines in one fenced block (```) and nothing else: they are added to the end of the "
+    "file. Keep them general: they must help on any task, not only the one that failed."
 )
 
 
 def edit_messages(path: str, text: str, diagnosis: Diagnosis) -> list[dict[str, str]]:
-    """The conversation that asks for the new content of one file."""
+    """The conversation that asks for the text to add to one file."""
     user = (
         f"# File {path}\n```\n{text}```\n\n# Change to make\n{diagnosis.summary}\n\n"
         f"{diagnosis.instruction}\n\n# Why\n{diagnosis.diagnosis}\n\n"
-        f"Reply with the complete new content of {path} in one ``` block."
+        f"Reply with the lines to add to {path} in one ``` block."
     )
     return [{"role": "system", "content": EDIT_SYSTEM}, {"role": "user", "content": user}]
 
@@ -130,25 +131,32 @@ def new_content(reply: str, path: str) -> str | None:
     return max(bodies, key=len) if bodies else None
 
 
-def check_text_edit(old: str, new: str) -> str:
-    """Why a new version of a text file cannot be used, or ""."""
-    lost = sorted(set(PLACEHOLDER.findall(old)) - set(PLACEHOLDER.findall(new)))
-    if lost:
-        return (f"the new content dropped {', '.join(lost)}: the agent fills these in, keep each "
-                "one exactly")
-    kept = sum(1 for line in old.splitlines() if line.strip() and line in new)
-    total = sum(1 for line in old.splitlines() if line.strip())
-    if total >= 4 and kept < total / 2:  # a few-line file may well be rewritten whole
-        return (f"the new content keeps only {kept} of the file's {total} lines: reply with the "
-                "whole file, changed, not only the new part")
-    if new.strip() == old.strip():
-        return "the new content is the same as the current file"
-    return ""
+def merge_text_edit(old: str, block: str, path: str = "") -> tuple[str, str]:
+    """(the file's new text, "") from the block a model wrote, or ("", why it cannot be used).
+
+    Asked for lines to add, a small model as often echoes the whole file with its change in
+    it. A block that keeps most of the file and every `{placeholder}` (the agent fills them in)
+    is taken as the whole new file; otherwise its lines the file does not already hold are
+    added to the end, so an echo that lost a placeholder still contributes only its new lines.
+    """
+    old_lines = {line.strip() for line in old.splitlines() if line.strip()}
+    kept = sum(1 for line in block.splitlines() if line.strip() in old_lines)
+    lost = set(PLACEHOLDER.findall(old)) - set(PLACEHOLDER.findall(block))
+    if not lost and (len(old_lines) < 4 or kept >= len(old_lines) / 2):
+        if block.strip() == old.strip():
+            return "", "that is the file as it already is: write the new lines only"
+        return (block if block.endswith("\n") else block + "\n"), ""
+    echo = {f"# File {path}", path}  # the header of the prompt, copied back
+    added = [line for line in block.splitlines()
+             if line.strip() and line.strip() not in old_lines and line.strip() not in echo]
+    if not added:
+        return "", "that block holds no line the file does not already have: write new lines"
+    return old.rstrip("\n") + "\n" + "\n".join(added) + "\n", ""
 
 
 def propose_text_edit(ask: Ask, agent_dir: Path, diagnosis: Diagnosis,
                       attempts: int = 2) -> list[str]:
-    """Rewrite the one text file the diagnosis names, in place; return the changed paths."""
+    """Edit the one text file the diagnosis names, in place; return the changed paths."""
     files = editable_files(agent_dir)
     path = target_file(diagnosis, files)
     if not path:
@@ -158,12 +166,14 @@ def propose_text_edit(ask: Ask, agent_dir: Path, diagnosis: Diagnosis,
     problem = ""
     for _ in range(attempts):
         reply = ask(messages)
-        new = new_content(reply, path)
-        if new is None:
-            problem = "the reply held no ``` block with the file's content"
-        elif not (problem := check_text_edit(old, new)):
-            return apply_files(agent_dir, {path: new if new.endswith("\n") else new + "\n"})
+        block = new_content(reply, path)
+        if block is None:
+            problem = "the reply held no ``` block"
+        else:
+            text, problem = merge_text_edit(old, block, path)
+            if not problem:
+                return apply_files(agent_dir, {path: text})
         messages = [*messages, {"role": "assistant", "content": reply},
                     {"role": "user", "content": f"That cannot be used: {problem}. Reply with the "
-                     f"complete new content of {path} in one ``` block."}]
+                     f"lines to add to {path} in one ``` block."}]
     raise ProposalError(f"no usable edit of {path} after {attempts} replies: {problem}")

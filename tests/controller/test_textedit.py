@@ -14,8 +14,8 @@ from dgm.controller.diagnose import Diagnosis, diagnose
 from dgm.controller.facts import brief_steps, failure_facts
 from dgm.controller.propose import ProposalError
 from dgm.controller.textedit import (
-    check_text_edit,
     editable_files,
+    merge_text_edit,
     new_content,
     propose_text_edit,
     target_file,
@@ -108,12 +108,20 @@ def test_new_content_in_the_forms_small_models_write() -> None:
     assert new_content("no block at all", path) is None
 
 
-def test_text_edits_keep_placeholders_and_the_rest_of_the_file() -> None:
+def test_added_lines_or_an_echoed_file_merge_without_losing_placeholders() -> None:
     old = "Rule one.\nRule two.\nRule three.\nTask: {task}\n"
-    assert check_text_edit(old, old + "Rule four.\n") == ""
-    assert "dropped {task}" in check_text_edit(old, "Rule one.\nRule two.\nRule three.\n")
-    assert "keeps only 1 of the file's 4 lines" in check_text_edit(old, "Rule one.\n{task}\n")
-    assert "same as the current file" in check_text_edit(old, old)
+    # The lines asked for: added to the end.
+    assert merge_text_edit(old, "Rule four.\n") == (old + "Rule four.\n", "")
+    # The whole file echoed with a rule inserted: taken as the new file, in place.
+    inserted = "Rule one.\nRule 1b.\nRule two.\nRule three.\nTask: {task}\n"
+    assert merge_text_edit(old, inserted) == (inserted, "")
+    # An echo that lost a placeholder contributes only its new line; the placeholder stays.
+    assert merge_text_edit(old, "Rule one.\nRule two.\nRule three.\nRule four.\n") == (
+        old + "Rule four.\n", "")
+    assert "already is" in merge_text_edit(old, old)[1]
+    for nothing_new in ("Rule two.\n", "# File p/x.md\n", "\n\n"):
+        assert "no line the file does not already have" in merge_text_edit(old, nothing_new, "p/x.md")[1]
+    assert merge_text_edit("3\n", "4\n") == ("4\n", "")  # a tiny file may be rewritten whole
 
 
 def test_propose_text_edit_retries_then_writes_one_file(tmp_path: Path) -> None:
@@ -122,8 +130,8 @@ def test_propose_text_edit_retries_then_writes_one_file(tmp_path: Path) -> None:
     before = (agent / SYSTEM_MD).read_text()
     diagnosis = Diagnosis(diagnosis="It submitted without a change.", summary="never submit unchanged",
                           instruction="Add a rule: change a file before submitting.", file=SYSTEM_MD)
-    replies = iter(["```\n- Change a file before you submit.\n```",  # only the new line
-                    f"```markdown\n{before}- Change a file before you submit.\n```"])
+    replies = iter([f"```\n{before}```",  # the file echoed unchanged
+                    "```markdown\n- Change a file before you submit.\n```"])
     seen = []
 
     def ask(conversation):  # noqa: ANN001, ANN202
@@ -132,7 +140,7 @@ def test_propose_text_edit_retries_then_writes_one_file(tmp_path: Path) -> None:
 
     assert propose_text_edit(ask, agent, diagnosis) == [SYSTEM_MD]
     assert (agent / SYSTEM_MD).read_text() == before + "- Change a file before you submit.\n"
-    assert "dropped {command_timeout}, {skills}" in seen[1][-1]["content"]
+    assert "the file as it already is" in seen[1][-1]["content"]
     assert "agent.py" not in seen[0][1]["content"]  # only the file being edited is shown
     with pytest.raises(ProposalError, match="names no editable file"):
         propose_text_edit(ask, agent, diagnosis.model_copy(update={"file": "seed_agent/agent.py"}))
