@@ -13,6 +13,7 @@ import json
 import re
 from typing import Any
 
+from dgm.archive.node import Node, NodeStatus
 from dgm.archive.result import TaskResult
 
 TEST_COMMAND = re.compile(r"\b(pytest|unittest|npm test|cargo test|go test|gradle|mvn|ctest|make test)\b")
@@ -78,3 +79,24 @@ def brief_steps(trajectory: str, limit: int) -> str:
         lines.append(head)
     text = "\n".join(lines)
     return text if len(text) <= limit else "[earlier steps cut]\n" + text[-limit:]
+
+
+def earlier_tries(children: list[Node], task_id: str, score_key: str, parent_score: float | None,
+                  ) -> list[str]:
+    """What came of the parent's earlier children made from the same failed task: so that the
+    next diagnosis need not repeat one (at temperature 0 it otherwise would, word for word)."""
+    facts = []
+    for child in children:
+        if child.proposal.task_id != task_id or not child.proposal.summary:
+            continue
+        score = child.score(score_key)
+        if child.status == NodeStatus.evaluated and score is not None:
+            versus = "" if parent_score is None else f" (the agent shown: {parent_score:.0%})"
+            outcome = f"that child scored {score:.0%}{versus}"
+        elif child.status == NodeStatus.smoke_failed:
+            outcome = "that child no longer ran (failed its smoke test)"
+        else:
+            outcome = f"that child was {child.status.value}"
+        facts.append(f"A change already tried for this failure: \"{child.proposal.summary}\"; "
+                     f"{outcome}. Propose something different.")
+    return facts

@@ -33,7 +33,7 @@ from dgm.controller.diagnose import (
     prompt_budget,
 )
 from dgm.controller.evaluation import NodeEvaluator
-from dgm.controller.facts import brief_steps, failure_facts
+from dgm.controller.facts import brief_steps, earlier_tries, failure_facts
 from dgm.controller.propose import ProposalError, propose_direct
 from dgm.controller.selection import NoEligibleParentError, make_selector
 from dgm.controller.services import Reply, Services
@@ -324,7 +324,10 @@ class Controller:
         """The model's diagnosis of a failure; with a small context window, one that names the
         prompt or skill file to change (see textedit)."""
         f = self._failure(parent, failed)
-        facts = failure_facts(failed, f.trajectory)
+        with self.lock:
+            children = [n for n in self.archive.nodes() if n.parent_id == parent.id]
+        facts = failure_facts(failed, f.trajectory) + earlier_tries(
+            children, failed.task_id, self.train_key, parent.score(self.train_key))
         attempts = self.config.controller.diagnosis_attempts
         budget = self.prompt_budget
         if budget is None:

@@ -19,6 +19,7 @@ from dgm.controller.propose import ANY_BLOCK, FILE_BLOCK, PATH_LIKE, ProposalErr
 
 EDITABLE = frozenset({".md", ".txt"})
 MAX_EDITABLE_CHARS = 6000  # larger files are not offered: a small model cannot rewrite them whole
+FENCE = re.compile(r"^```[^\n`]*\n", re.M)
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -113,7 +114,7 @@ def edit_messages(path: str, text: str, diagnosis: Diagnosis) -> list[dict[str, 
 
 def new_content(reply: str, path: str) -> str | None:
     """The file's new content in a reply: a block naming this path, else the longest block
-    that names no other path; None when there is no such block."""
+    that names no other path, else the text after a fence left open; None when there is none."""
     for named, body in FILE_BLOCK.findall(reply):
         if named.strip().removeprefix("./") == path:
             return body
@@ -128,6 +129,10 @@ def new_content(reply: str, path: str) -> str | None:
                 return rest
         if all(n.removeprefix("./") == path for n in names):
             bodies.append(body)
+    fences = FENCE.findall(reply)
+    if not bodies and len(fences) % 2:
+        # A small model often stops right after its text, before the closing fence.
+        return reply[reply.rindex(fences[-1]) + len(fences[-1]):]
     return max(bodies, key=len) if bodies else None
 
 

@@ -11,7 +11,7 @@ import pytest
 from dgm.agents import SEED_DIR
 from dgm.archive.result import Outcome, TaskResult
 from dgm.controller.diagnose import Diagnosis, diagnose
-from dgm.controller.facts import brief_steps, failure_facts
+from dgm.controller.facts import brief_steps, earlier_tries, failure_facts
 from dgm.controller.propose import ProposalError
 from dgm.controller.textedit import (
     editable_files,
@@ -106,6 +106,8 @@ def test_new_content_in_the_forms_small_models_write() -> None:
     assert new_content("Here:\n```markdown\nA\nB\n```\nand\n```\nC\n```\n", path) == "A\nB\n"
     assert new_content("```file other.md\nA\n```\n", path) is None  # another file: not this one
     assert new_content("no block at all", path) is None
+    assert new_content("```\n- Run the tests.", path) == "- Run the tests."  # never closed
+    assert new_content("```\n```", path) == ""
 
 
 def test_added_lines_or_an_echoed_file_merge_without_losing_placeholders() -> None:
@@ -164,3 +166,23 @@ def test_a_retry_is_sampled_warmer_than_the_first_ask() -> None:
                 {"role": "user", "content": "That cannot be used."}]).text == "second"
     temperatures = [r["params"]["temperature"] for r in backend.requests]
     assert temperatures == [0.0, RETRY_TEMPERATURE]
+
+
+def test_earlier_tries_on_the_same_failure_are_stated() -> None:
+    from dgm.archive.node import Node, NodeStatus, Proposal, Score
+
+    def child(status: NodeStatus, task: str, summary: str, passed: int | None = None) -> Node:
+        scores = {} if passed is None else {"builtin:train": Score(passed=passed, failed=4 - passed)}
+        return Node(id=f"{abs(hash(summary)):012x}"[:12], commit="c" * 40, parent_id="a" * 12,
+                    generation=1, created_at="2026-01-01T00:00:00+00:00", status=status,
+                    scores=scores, proposal=Proposal(summary=summary, task_id=task))
+
+    facts = earlier_tries([child(NodeStatus.evaluated, "r/t", "add a test rule", 1),
+                           child(NodeStatus.smoke_failed, "r/t", "rewrite the loop"),
+                           child(NodeStatus.evaluated, "r/other", "unrelated", 4)],
+                          "r/t", "builtin:train", 0.5)
+    assert facts == [
+        'A change already tried for this failure: "add a test rule"; that child scored 25% '
+        "(the agent shown: 50%). Propose something different.",
+        'A change already tried for this failure: "rewrite the loop"; that child no longer ran '
+        "(failed its smoke test). Propose something different."]
