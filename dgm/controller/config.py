@@ -40,8 +40,9 @@ class ControllerConfig(ConfigModel):
     mode: Literal["direct", "self"] = Field(
         "direct",
         description=(
-            "'direct': the controller's model rewrites the parent's files; 'self': the parent "
-            "agent edits its own source in a sandbox (DGM's self-modification)."
+            "'direct': the controller's model rewrites the parent's files (the embedded local "
+            "model, with its small window, only adds lines to one prompt or skill file); 'self': "
+            "the parent agent edits its own source in a sandbox (DGM's self-modification)."
         ),
     )
     infra_retries: int = Field(
