@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 
 from pydantic import BaseModel
 
@@ -31,6 +32,20 @@ class RunSummary(BaseModel):
     heldout: HeldoutReport | None = None
 
 
+def wall_seconds(events: Iterable[Event]) -> float:
+    """The run's wall time so far: each session from its start to its last event."""
+    total, start, last = 0.0, None, None
+    for event in events:
+        if event.kind == "session_started":
+            if start is not None and last is not None:
+                total += (last - start).total_seconds()
+            start = event.ts
+        last = event.ts
+    if start is not None and last is not None:
+        total += (last - start).total_seconds()
+    return total
+
+
 def summarize(archive: Archive) -> RunSummary:
     """Count nodes, find the best on the primary score key, total the spend, read the last event."""
     nodes = archive.nodes()
@@ -48,7 +63,8 @@ def summarize(archive: Archive) -> RunSummary:
         best_score=best.score(key) if best else None,
         root=root,
         root_score=root.score(key) if root else None,
-        spend=archive.spend(),
+        # Node costs hold no wall time (children overlap): the run's comes from its sessions.
+        spend=archive.spend().model_copy(update={"wall_seconds": wall_seconds(archive.events)}),
         last_event=archive.last_event(),
         orphan_refs=len(archive.orphan_refs()),
         heldout=heldout_report(archive),

@@ -20,6 +20,7 @@ from pathlib import Path
 from dgm.archive.node import Cost, Node, NodeStatus, Proposal, score_key
 from dgm.archive.result import TaskResult
 from dgm.archive.run import Archive
+from dgm.archive.summary import wall_seconds
 from dgm.config import RunConfig
 from dgm.controller.budget import Usage, exhausted
 from dgm.controller.diagnose import (
@@ -89,7 +90,7 @@ class Controller:
         llm = config.llm
         self.prompt_budget = prompt_budget(llm.model, llm.local_context, llm.max_tokens)
         self._session_start = time.monotonic()
-        self._earlier_wall = self._previous_sessions_wall()
+        self._earlier_wall = wall_seconds(self.archive.events)
 
     # ----------------------------------------------------------------- bookkeeping
 
@@ -97,19 +98,6 @@ class Controller:
         with self.lock:
             self.archive.events.append(kind, node=node, **data)
         self.on_event(kind, {"node": node, **data})
-
-    def _previous_sessions_wall(self) -> float:
-        """Wall time of earlier sessions: from each session's start to its last event."""
-        total, start, last = 0.0, None, None
-        for event in self.archive.events:
-            if event.kind == "session_started":
-                if start is not None and last is not None:
-                    total += (last - start).total_seconds()
-                start = event.ts
-            last = event.ts
-        if start is not None and last is not None:
-            total += (last - start).total_seconds()
-        return total
 
     def _planned_tasks(self) -> tuple[dict[str, list[str]], bool]:
         """The run's tasks per split: fixed by its first session, so a resume after the

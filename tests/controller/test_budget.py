@@ -36,3 +36,26 @@ def test_usage_from_archive_cost() -> None:
     assert (usage.tokens, usage.dollars, usage.cpu_seconds, usage.nodes) == (500, 0.25, 90, 3)
     left = remaining(BudgetConfig(max_dollars=1.0, max_nodes=10), usage)
     assert left["dollars"] == 0.75 and left["nodes"] == 7
+
+
+def test_wall_time_is_summed_over_sessions_and_shown_by_status(tmp_path) -> None:  # noqa: ANN001
+    from datetime import datetime, timedelta, timezone
+
+    from dgm.archive import Archive
+    from dgm.archive.events import Event
+    from dgm.archive.summary import summarize, wall_seconds
+    from dgm.config import RunConfig
+
+    t0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def event(kind: str, minutes: float) -> Event:
+        return Event(seq=1, ts=t0 + timedelta(minutes=minutes), kind=kind)
+
+    # Two sessions, 10 and 5 minutes; the gap between them (the run was down) is not counted.
+    events = [event("session_started", 0), event("step_started", 4), event("run_stopped", 10),
+              event("session_started", 60), event("step_started", 65)]
+    assert wall_seconds(events) == 15 * 60
+    assert wall_seconds([]) == 0.0
+    archive = Archive.create(tmp_path / "run", RunConfig())
+    archive.events.append("session_started")
+    assert summarize(archive).spend.wall_seconds == 0.0  # one event: no time has passed yet
