@@ -21,8 +21,8 @@ from dgm.controller.config import BudgetConfig
 class JsonLines:
     """One JSON object per event on a stream (for logs of unattended runs)."""
 
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout  # the stdout of now, not of import time
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         record = {"ts": datetime.now(UTC).isoformat(timespec="seconds"), "event": kind, **data}

@@ -36,10 +36,12 @@ def run_session(archive: Archive, config: RunConfig, *, quiet: bool = False,
         stack.callback(executor.shutdown, True)
         services, evaluator = real_services(archive, config, client, executor, bench)
         stack.callback(evaluator.close)
-        holder: dict[str, Controller] = {}
+        display: JsonLines | LivePanel
+        # The panel reads the controller's usage from its first frame (rich renders one as it
+        # is built), so the controller exists first and forwards its events to the display.
+        controller = Controller(archive, services, config,
+                                on_event=lambda kind, data: display(kind, data))
         display = JsonLines() if quiet else LivePanel(
-            archive.name, config.budget, lambda: holder["ctl"].usage(), console)
-        controller = Controller(archive, services, config, on_event=display)
-        holder["ctl"] = controller
+            archive.name, config.budget, controller.usage, console)
         with display:
             return controller.run(seed, max_steps=max_steps)

@@ -104,3 +104,45 @@ def test_one_generation_through_real_sandboxes(tmp_path: Path) -> None:
     for file in archive.path.rglob("*"):
         if file.is_file() and "agents.git" not in file.parts:
             assert b"sk-planted-e2e-secret" not in file.read_bytes(), file
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_session_shows_the_live_panel_or_json_lines(tmp_path: Path, monkeypatch, quiet: bool) -> None:  # noqa: ANN001
+    """`dgm run`'s session: the model opened, the panel (or JSON lines) fed from the loop."""
+    import contextlib
+    import io
+
+    from rich.console import Console
+
+    import dgm.llm.local
+    from dgm.controller.session import run_session
+
+    @contextlib.contextmanager
+    def scripted_client(config: LLMConfig, **_: object):  # noqa: ANN202
+        yield LLMClient(config, backend=ScriptedModel(script))
+
+    monkeypatch.setattr(dgm.llm.local, "open_client", scripted_client)
+    config = RunConfig()
+    config.benchmark.data = small_suite(tmp_path)
+    config.llm.model = "scripted/test"
+    config.controller.agent_max_steps = 4
+    config.controller.flaky_reruns = 0
+    config.controller.report_heldout = False
+    config.executor.workers = 2
+    archive = Archive.create(tmp_path / "run", config)
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=120)
+    if quiet:
+        with contextlib.redirect_stdout(out):
+            outcome = run_session(archive, config, quiet=True, max_steps=0, console=console)
+    else:
+        outcome = run_session(archive, config, quiet=False, max_steps=0, console=console)
+    assert outcome.reason == "max_steps reached (0)"
+    assert archive.node(archive.root.id).status == NodeStatus.evaluated
+    text = out.getvalue()
+    if quiet:
+        kinds = [json.loads(line)["event"] for line in text.splitlines()]
+        assert kinds[0] == "session_started" and "node_evaluated" in kinds
+    else:
+        assert "starting the model and the workers" in text
+        assert "node_evaluated" in text and "nodes" in text  # the panel's recent events and counts
