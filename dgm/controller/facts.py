@@ -98,5 +98,5 @@ def earlier_tries(children: list[Node], task_id: str, score_key: str, parent_sco
         else:
             outcome = f"that child was {child.status.value}"
         facts.append(f"A change already tried for this failure: \"{child.proposal.summary}\"; "
-                     f"{outcome}. Propose something different.")
+                     f"{outcome}.")
     return facts

@@ -112,6 +112,13 @@ def edit_messages(path: str, text: str, diagnosis: Diagnosis) -> list[dict[str, 
     return [{"role": "system", "content": EDIT_SYSTEM}, {"role": "user", "content": user}]
 
 
+def request_lines(path: str, diagnosis: Diagnosis) -> frozenset[str]:
+    """Lines of the edit request other than the instruction: a small model copies them back
+    (headers, the diagnosis, the closing ask) as if they were the lines to add."""
+    asked = edit_messages(path, "", diagnosis.model_copy(update={"instruction": ""}))[1]["content"]
+    return frozenset(line.strip() for line in asked.splitlines() if line.strip() and line.strip() != "```")
+
+
 def new_content(reply: str, path: str) -> str | None:
     """The file's new content in a reply: a block naming this path, else the longest block
     that names no other path, else the text after a fence left open; None when there is none."""
@@ -136,13 +143,14 @@ def new_content(reply: str, path: str) -> str | None:
     return max(bodies, key=len) if bodies else None
 
 
-def merge_text_edit(old: str, block: str, path: str = "") -> tuple[str, str]:
+def merge_text_edit(old: str, block: str, echo: frozenset[str] = frozenset()) -> tuple[str, str]:
     """(the file's new text, "") from the block a model wrote, or ("", why it cannot be used).
 
     Asked for lines to add, a small model as often echoes the whole file with its change in
     it. A block that keeps most of the file and every `{placeholder}` (the agent fills them in)
     is taken as the whole new file; otherwise its lines the file does not already hold are
     added to the end, so an echo that lost a placeholder still contributes only its new lines.
+    Lines in `echo` (the request's own wording, copied back) are never added.
     """
     old_lines = {line.strip() for line in old.splitlines() if line.strip()}
     kept = sum(1 for line in block.splitlines() if line.strip() in old_lines)
@@ -151,7 +159,6 @@ def merge_text_edit(old: str, block: str, path: str = "") -> tuple[str, str]:
         if block.strip() == old.strip():
             return "", "that is the file as it already is: write the new lines only"
         return (block if block.endswith("\n") else block + "\n"), ""
-    echo = {f"# File {path}", path}  # the header of the prompt, copied back
     added = [line for line in block.splitlines()
              if line.strip() and line.strip() not in old_lines and line.strip() not in echo]
     if not added:
@@ -175,7 +182,7 @@ def propose_text_edit(ask: Ask, agent_dir: Path, diagnosis: Diagnosis,
         if block is None:
             problem = "the reply held no ``` block"
         else:
-            text, problem = merge_text_edit(old, block, path)
+            text, problem = merge_text_edit(old, block, request_lines(path, diagnosis))
             if not problem:
                 return apply_files(agent_dir, {path: text})
         messages = [*messages, {"role": "assistant", "content": reply},

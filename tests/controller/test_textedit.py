@@ -122,7 +122,8 @@ def test_added_lines_or_an_echoed_file_merge_without_losing_placeholders() -> No
         old + "Rule four.\n", "")
     assert "already is" in merge_text_edit(old, old)[1]
     for nothing_new in ("Rule two.\n", "# File p/x.md\n", "\n\n"):
-        assert "no line the file does not already have" in merge_text_edit(old, nothing_new, "p/x.md")[1]
+        assert "no line the file does not already have" in merge_text_edit(
+            old, nothing_new, frozenset({"# File p/x.md"}))[1]
     assert merge_text_edit("3\n", "4\n") == ("4\n", "")  # a tiny file may be rewritten whole
 
 
@@ -133,7 +134,10 @@ def test_propose_text_edit_retries_then_writes_one_file(tmp_path: Path) -> None:
     diagnosis = Diagnosis(diagnosis="It submitted without a change.", summary="never submit unchanged",
                           instruction="Add a rule: change a file before submitting.", file=SYSTEM_MD)
     replies = iter([f"```\n{before}```",  # the file echoed unchanged
-                    "```markdown\n- Change a file before you submit.\n```"])
+                    # the new rule, among lines copied back from the request itself
+                    "```markdown\nnever submit unchanged\n- Change a file before you submit.\n"
+                    "# Why\nIt submitted without a change.\n"
+                    f"Reply with the lines to add to {SYSTEM_MD} in one ``` block.\n```"])
     seen = []
 
     def ask(conversation):  # noqa: ANN001, ANN202
@@ -183,6 +187,6 @@ def test_earlier_tries_on_the_same_failure_are_stated() -> None:
                           "r/t", "builtin:train", 0.5)
     assert facts == [
         'A change already tried for this failure: "add a test rule"; that child scored 25% '
-        "(the agent shown: 50%). Propose something different.",
+        "(the agent shown: 50%).",
         'A change already tried for this failure: "rewrite the loop"; that child no longer ran '
-        "(failed its smoke test). Propose something different."]
+        "(failed its smoke test)."]
