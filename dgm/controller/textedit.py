@@ -153,6 +153,8 @@ def merge_text_edit(old: str, block: str, echo: frozenset[str] = frozenset()) ->
     Lines in `echo` (the request's own wording, copied back) are never added.
     """
     old_lines = {line.strip() for line in old.splitlines() if line.strip()}
+    block = "".join(line for line in block.splitlines(keepends=True)
+                    if line.strip() not in echo or line.strip() in old_lines)
     kept = sum(1 for line in block.splitlines() if line.strip() in old_lines)
     lost = set(PLACEHOLDER.findall(old)) - set(PLACEHOLDER.findall(block))
     if not lost and (len(old_lines) < 4 or kept >= len(old_lines) / 2):

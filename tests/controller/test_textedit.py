@@ -117,6 +117,7 @@ def test_added_lines_or_an_echoed_file_merge_without_losing_placeholders() -> No
     # The whole file echoed with a rule inserted: taken as the new file, in place.
     inserted = "Rule one.\nRule 1b.\nRule two.\nRule three.\nTask: {task}\n"
     assert merge_text_edit(old, inserted) == (inserted, "")
+    assert merge_text_edit(old, inserted + "# Why\n", frozenset({"# Why"})) == (inserted, "")
     # An echo that lost a placeholder contributes only its new line; the placeholder stays.
     assert merge_text_edit(old, "Rule one.\nRule two.\nRule three.\nRule four.\n") == (
         old + "Rule four.\n", "")
