@@ -91,7 +91,7 @@ def earlier_tries(children: list[Node], task_id: str, score_key: str, parent_sco
             continue
         score = child.score(score_key)
         if child.status == NodeStatus.evaluated and score is not None:
-            versus = "" if parent_score is None else f" (the agent shown: {parent_score:.0%})"
+            versus = "" if parent_score is None else f" (their parent: {parent_score:.0%})"
             outcome = f"that child scored {score:.0%}{versus}"
         elif child.status == NodeStatus.smoke_failed:
             outcome = "that child no longer ran (failed its smoke test)"

@@ -188,6 +188,6 @@ def test_earlier_tries_on_the_same_failure_are_stated() -> None:
                           "r/t", "builtin:train", 0.5)
     assert facts == [
         'A change already tried for this failure: "add a test rule"; that child scored 25% '
-        "(the agent shown: 50%).",
+        "(their parent: 50%).",
         'A change already tried for this failure: "rewrite the loop"; that child no longer ran '
         "(failed its smoke test)."]
