@@ -36,6 +36,12 @@ class JsonLines:
         pass
 
 
+STAGE_STARTS = frozenset({"smoke_started", "eval_started", "rerun_started", "heldout_started",
+                          "diagnosis_started"})
+STAGE_ENDS = frozenset({"node_evaluated", "heldout_finished", "flaky_tasks", "proposal_failed",
+                        "parent_skipped"})
+
+
 class LivePanel:
     """A rich panel: step, node in progress and its stage, best score, spend against budgets."""
 
@@ -56,15 +62,22 @@ class LivePanel:
 
     def __exit__(self, *exc: object) -> None:
         self.live.__exit__(None, None, None)
+        if not self.console.is_terminal:
+            self.console.line()  # off a terminal, rich leaves the last frame's line open
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         node = data.get("node") or ""
         if kind == "step_started":
             self.step = int(data.get("step", 0)) + 1
-        elif kind in {"smoke_started", "eval_started", "heldout_started", "diagnosis_started"}:
+        elif kind in STAGE_STARTS:
             self.stage[node] = kind.removesuffix("_started")
-        elif kind == "node_evaluated":
+        elif kind in STAGE_ENDS or (kind == "smoke_finished" and not data.get("ok")):
             self.stage.pop(node, None)
+        elif kind == "child_created":
+            self.stage.pop(data.get("parent") or "", None)  # its diagnosis is over
+        elif kind == "run_stopped":
+            self.stage.clear()
+        if kind == "node_evaluated":
             score = data.get("score")
             if score is not None and (self.best is None or score > self.best[1]):
                 self.best = (node, score)
