@@ -147,19 +147,22 @@ def test_killed_agent_leaves_its_trajectory(scripted, repo: Path, tmp_path: Path
 
 def test_command_timeout_kills_the_whole_process_group(tmp_path: Path) -> None:
     marker = f"dgm-test-marker-{os.getpid()}"
-    seen = run_bash(f"(sleep 300; echo {marker}) & sleep 300 # {marker}", tmp_path, timeout=1)
+    sleeper = f"sleep 300.{os.getpid()}1"  # a duration of its own, to find it among processes
+    seen = run_bash(f"({sleeper}; echo {marker}) & sleep 300 # {marker}", tmp_path, timeout=1)
     assert seen.returncode == -9 and "killed after 1 s" in seen.output
     time.sleep(0.2)
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert marker not in ps
+    assert marker not in ps and sleeper not in ps
 
 
 def test_background_jobs_do_not_outlive_the_command(tmp_path: Path) -> None:
     marker = f"dgm-bg-{os.getpid()}"
-    seen = run_bash(f"nohup sleep 300 >/dev/null 2>&1 & echo started # {marker}", tmp_path, 30)
+    sleeper = f"sleep 300.{os.getpid()}2"
+    seen = run_bash(f"nohup {sleeper} >/dev/null 2>&1 & echo started # {marker}", tmp_path, 30)
     assert seen.returncode == 0 and seen.seconds < 10
     time.sleep(0.2)
-    assert marker not in subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert marker not in ps and sleeper not in ps  # the job itself, not only its shell, is gone
 
 
 def test_huge_output_is_capped(tmp_path: Path) -> None:

@@ -111,12 +111,13 @@ def test_fork_bomb_is_contained(open_sandbox, request: pytest.FixtureRequest) ->
 
 def test_timeout_kills_the_whole_tree(open_sandbox) -> None:
     marker = f"dgm-timeout-{os.getpid()}"
+    sleeper = f"sleep 300.{os.getpid()}"  # its own duration: another test's leftovers never match
     sandbox = open_sandbox()
-    result = sandbox.run(["/bin/sh", "-c", f"sleep 300 & sleep 301 & while :; do :; done # {marker}"],
+    result = sandbox.run(["/bin/sh", "-c", f"{sleeper} & sleep 301 & while :; do :; done # {marker}"],
                          timeout=1)
     assert result.timed_out and not result.ok and result.seconds < 10
     time.sleep(0.2)
-    assert host_processes(marker) == [] and host_processes("sleep 300") == []
+    assert host_processes(marker) == [] and host_processes(sleeper) == []
 
 
 def test_nothing_outlives_a_command(open_sandbox) -> None:
