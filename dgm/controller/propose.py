@@ -41,6 +41,23 @@ def proposal_messages(agent_dir: Path, diagnosis: Diagnosis) -> list[dict[str, s
     return [{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}]
 
 
+def named_block(before: str, info: str, body: str) -> tuple[str, str]:
+    """(the path a fenced block names, or "", its content) for one ANY_BLOCK match: "```file"
+    with the path on the first line, a language tag and the path, or the path on the line before."""
+    words = info.split()
+    if words[:1] == ["file"] and len(words) == 1:
+        first, _, rest = body.partition("\n")
+        if PATH_LIKE.fullmatch(first.strip()):
+            return first.strip().removeprefix("./"), rest
+    elif len(words) == 2 and PATH_LIKE.fullmatch(words[1]):
+        return words[1].removeprefix("./"), body
+    else:
+        named = before.strip().strip("`*#:").strip().strip("`*")
+        if PATH_LIKE.fullmatch(named):
+            return named.removeprefix("./"), body
+    return "", body
+
+
 def parse_files(reply: str) -> dict[str, str]:
     """Path -> new content for each ```file block in a reply.
 
@@ -52,21 +69,10 @@ def parse_files(reply: str) -> dict[str, str]:
         files[path.strip().removeprefix("./")] = body
     if files:
         return files
-    for before, info, body in ANY_BLOCK.findall(reply):
-        words = info.split()
-        path = ""
-        if words[:1] == ["file"] and len(words) == 1:
-            first, _, rest = body.partition("\n")
-            if PATH_LIKE.fullmatch(first.strip()):
-                path, body = first.strip(), rest
-        elif len(words) == 2 and PATH_LIKE.fullmatch(words[1]):
-            path = words[1]
-        else:
-            named = before.strip().strip("`*#:").strip().strip("`*")
-            if PATH_LIKE.fullmatch(named):
-                path = named
+    for block in ANY_BLOCK.findall(reply):
+        path, body = named_block(*block)
         if path:
-            files[path.removeprefix("./")] = body
+            files[path] = body
     return files
 
 

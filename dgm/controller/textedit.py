@@ -15,7 +15,7 @@ import re
 from pathlib import Path, PurePosixPath
 
 from dgm.controller.diagnose import Ask, Diagnosis, clip
-from dgm.controller.propose import ANY_BLOCK, FILE_BLOCK, PATH_LIKE, ProposalError, apply_files
+from dgm.controller.propose import ANY_BLOCK, FILE_BLOCK, ProposalError, apply_files, named_block
 
 EDITABLE = frozenset({".md", ".txt"})
 MAX_EDITABLE_CHARS = 6000  # larger files are not offered: a small model cannot rewrite them whole
@@ -126,15 +126,11 @@ def new_content(reply: str, path: str) -> str | None:
         if named.strip().removeprefix("./") == path:
             return body
     bodies = []
-    for before, info, body in ANY_BLOCK.findall(reply):
-        words = info.split()
-        names = [w for w in words[1:] if PATH_LIKE.fullmatch(w)]
-        names += [n for n in [before.strip().strip("`*#:").strip().strip("`*")] if PATH_LIKE.fullmatch(n)]
-        if words[:1] == ["file"] and len(words) == 1:
-            first, _, rest = body.partition("\n")
-            if first.strip() == path:
-                return rest
-        if all(n.removeprefix("./") == path for n in names):
+    for block in ANY_BLOCK.findall(reply):
+        named, body = named_block(*block)
+        if named == path:
+            return body
+        if not named:
             bodies.append(body)
     fences = FENCE.findall(reply)
     if not bodies and len(fences) % 2:
