@@ -323,6 +323,9 @@ class Controller:
                                           f.test_log, facts=facts)
             return diagnose(ask, messages, attempts)
         files = editable_files(tree, limit=budget // 2)
+        if not files:
+            raise DiagnosisError("the model's context window only allows edits of the agent's "
+                                 "prompt and skill files, and it has none small enough")
         messages = text_diagnosis_messages(files, f.statement, failed.task_id, facts,
                                            brief_steps(f.trajectory, budget // 3), budget)
         return diagnose(ask, messages, attempts, check=lambda d: "" if target_file(d, files) else (

@@ -16,6 +16,7 @@ from dgm.controller.services import Services
 from tests.controller.fakes import (
     ErrorOnceEvaluator,
     FlakyEvaluator,
+    LevelEvaluator,
     Tasks,
     scripted_ask,
     seed_tree,
@@ -242,3 +243,21 @@ def test_one_parent_chosen_twice_is_diagnosed_on_two_different_failures(tmp_path
                     if r.outcome == Outcome.failed and r.split == "train"}
         picked = [e.data["task"] for e in archive.events if e.kind == "diagnosis_started"]
         assert len(picked) == 2 and len(set(picked)) == 2 and set(picked) <= failures
+
+
+def test_a_small_window_model_with_no_text_file_to_edit_is_told_why(tmp_path: Path) -> None:
+    config = make_config()  # the embedded model's name: text-only edits
+    archive = Archive.create(tmp_path / "run", config)
+    seed = seed_tree(tmp_path / "seed")
+    (seed / "level.txt").write_text("2\n" + "x" * 20000)  # its only text file: too large to offer
+
+    class FirstLine(LevelEvaluator):
+        def level(self, node):  # noqa: ANN001, ANN202
+            return 2
+
+    evaluator = FirstLine(archive.path / "agents.git", tmp_path / "ledger")
+    outcome = Controller(archive, services(archive.path, tmp_path / "ledger", evaluator),
+                         config).run(seed, max_steps=1)
+    assert outcome.nodes == 1
+    [failed] = [e for e in archive.events if e.kind == "proposal_failed"]
+    assert "none small enough" in failed.data["why"] and failed.data["stage"] == "diagnosis"
