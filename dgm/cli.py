@@ -257,12 +257,32 @@ def resume(
     run: RunArg,
     root: RootOpt = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="JSON lines instead of the live panel.")] = False,
+    max_nodes: Annotated[int | None, typer.Option(
+        min=1, help="Set budget.max_nodes (kept in the run's config).")] = None,
+    max_hours: Annotated[float | None, typer.Option(
+        min=0.0, help="Set budget.max_wall_hours (kept in the run's config).")] = None,
+    max_dollars: Annotated[float | None, typer.Option(
+        min=0.0, help="Set budget.max_dollars (kept in the run's config).")] = None,
 ) -> None:
-    """Continue a killed or stopped run where it was (with its frozen config)."""
+    """Continue a killed or stopped run where it was (with its frozen config; budgets may be
+    changed)."""
+    from pydantic import ValidationError
+
     from dgm.archive import Archive
     from dgm.controller.session import run_session
 
+    limits = {key: value for key, value in (("max_nodes", max_nodes), ("max_wall_hours", max_hours),
+                                            ("max_dollars", max_dollars)) if value is not None}
     with Archive.open(resolve_run(run, root), writable=True) as archive:
+        try:
+            changed = archive.change_budget(**limits)
+        except ValidationError as exc:  # e.g. a wall-time limit of 0
+            problems = "; ".join(f"budget.{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                 for e in exc.errors())
+            raise DgmError(f"invalid budget: {problems}") from None
+        for key, (old, new) in changed.items():
+            if not quiet:
+                console.print(f"budget.{key}: {old} -> {new}", highlight=False)
         outcome = run_session(archive, archive.config, quiet=quiet, console=console)
     _finish(archive.path, outcome.reason, quiet)
 
@@ -277,8 +297,11 @@ def _finish(path: Path, reason: str, quiet: bool) -> None:
     console.print(f"[bold]run stopped:[/] {reason}", highlight=False)
     with Archive.open(path) as archive:
         console.print(summary_view(summarize(archive)))
-    console.print(f"inspect it: dgm lineage {path} --html lineage.html; resume it: dgm resume {path}",
-                  highlight=False)
+    raise_it = {"budget.max_nodes": " --max-nodes N", "budget.max_wall_hours": " --max-hours H",
+                "budget.max_dollars": " --max-dollars D"}
+    more = next((flag for key, flag in raise_it.items() if reason.startswith(key)), "")
+    console.print(f"inspect it: dgm lineage {path} --html lineage.html; resume it: dgm resume "
+                  f"{path}{more}", highlight=False)
 
 
 def _print_estimate(settings: RunConfig) -> None:

@@ -164,6 +164,23 @@ class Archive:
             self._config = parse_config(data, source=str(path), text=text)
         return self._config
 
+    def change_budget(self, **limits: float | int | None) -> dict[str, tuple[object, object]]:
+        """Raise or lower budget limits in the frozen config (the one setting a run may change
+        between sessions); return {limit: (old, new)} for what changed, also logged as an event."""
+        self._require_writable()
+        config = self.config
+        changed = {key: (getattr(config.budget, key), value) for key, value in limits.items()
+                   if getattr(config.budget, key) != value}
+        if changed:
+            budget = config.budget.model_validate(
+                {**config.budget.model_dump(), **{k: new for k, (_, new) in changed.items()}})
+            updated = config.model_copy(update={"budget": budget})
+            atomic_write_text(self.path / CONFIG_FILE, dump_config(updated))
+            self._config = updated
+            self.events.append("budget_changed", **{k: {"old": old, "new": new}
+                                                   for k, (old, new) in changed.items()})
+        return changed
+
     # ----------------------------------------------------------------- nodes
 
     def _load_nodes(self) -> dict[str, Node]:

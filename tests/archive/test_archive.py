@@ -234,3 +234,22 @@ def test_git_variables_of_the_caller_never_reach_another_repository(
         assert (out / "counter.txt").read_text() == "1\n"
     assert (user / ".git" / "config").read_text() == config_before  # never made bare
     assert sorted(p.name for p in (user / ".git" / "objects").iterdir()) == objects_before
+
+
+def test_a_budget_change_is_kept_in_the_frozen_config_and_logged(tmp_path: Path) -> None:
+    config = RunConfig()
+    config.budget.max_nodes = 3
+    with Archive.create(tmp_path / "run", config) as archive:
+        changed = archive.change_budget(max_nodes=10, max_dollars=config.budget.max_dollars)
+        assert changed == {"max_nodes": (3, 10)}  # an unchanged limit is not a change
+        assert archive.config.budget.max_nodes == 10
+        assert archive.change_budget(max_nodes=10) == {}
+        with pytest.raises(ValueError, match="max_nodes"):
+            archive.change_budget(max_nodes=0)  # validated like the config file
+    with Archive.open(tmp_path / "run") as again:
+        assert again.config.budget.max_nodes == 10
+        assert again.config.llm == config.llm  # nothing else moved
+        [event] = [e for e in again.events if e.kind == "budget_changed"]
+        assert event.data == {"max_nodes": {"old": 3, "new": 10}}
+        with pytest.raises(ArchiveError, match="read-only"):
+            again.change_budget(max_nodes=20)

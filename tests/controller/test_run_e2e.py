@@ -7,6 +7,7 @@ gives up on everything else, so the root passes exactly one training task.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import tomllib
@@ -110,7 +111,6 @@ def test_one_generation_through_real_sandboxes(tmp_path: Path) -> None:
 def test_a_session_shows_the_live_panel_or_json_lines(tmp_path: Path, monkeypatch, quiet: bool) -> None:  # noqa: ANN001
     """`dgm run`'s session: the model opened, the panel (or JSON lines) fed from the loop."""
     import contextlib
-    import io
 
     from rich.console import Console
 
@@ -146,3 +146,41 @@ def test_a_session_shows_the_live_panel_or_json_lines(tmp_path: Path, monkeypatc
     else:
         assert "starting the model and the workers" in text
         assert "node_evaluated" in text and "nodes" in text  # the panel's recent events and counts
+
+
+def test_resume_with_a_raised_node_budget_carries_on(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import contextlib
+
+    from typer.testing import CliRunner
+
+    import dgm.llm.local
+    from dgm.cli import app
+    from dgm.controller.session import run_session
+
+    @contextlib.contextmanager
+    def scripted_client(config: LLMConfig, **_: object):  # noqa: ANN202
+        yield LLMClient(config, backend=ScriptedModel(script))
+
+    monkeypatch.setattr(dgm.llm.local, "open_client", scripted_client)
+    config = RunConfig()
+    config.benchmark.data = small_suite(tmp_path)
+    config.llm.model = "scripted/test"
+    config.selection.parents_per_generation = 1
+    config.controller.agent_max_steps = 4
+    config.controller.flaky_reruns = 0
+    config.controller.report_heldout = False
+    config.budget.max_nodes = 1
+    archive = Archive.create(tmp_path / "run", config)
+    with contextlib.redirect_stdout(io.StringIO()):
+        first = run_session(archive, config, quiet=True)
+    archive.close()
+    assert first.reason.startswith("budget.max_nodes reached")
+    bad = CliRunner().invoke(app, ["resume", str(tmp_path / "run"), "--max-hours", "0"])
+    assert bad.exit_code != 0 and "budget.max_wall_hours: Input should be greater than 0" in str(
+        bad.exception)
+    result = CliRunner().invoke(app, ["resume", str(tmp_path / "run"), "--max-nodes", "2"])
+    assert result.exit_code == 0, result.output
+    assert "budget.max_nodes: 1 -> 2" in result.output
+    assert "used 2 nodes of 2 nodes" in result.output
+    with Archive.open(tmp_path / "run") as again:
+        assert len(again) == 2 and again.config.budget.max_nodes == 2
