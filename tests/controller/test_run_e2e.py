@@ -107,15 +107,12 @@ def test_one_generation_through_real_sandboxes(tmp_path: Path) -> None:
             assert b"sk-planted-e2e-secret" not in file.read_bytes(), file
 
 
-@pytest.mark.parametrize("quiet", [False, True])
-def test_a_session_shows_the_live_panel_or_json_lines(tmp_path: Path, monkeypatch, quiet: bool) -> None:  # noqa: ANN001
-    """`dgm run`'s session: the model opened, the panel (or JSON lines) fed from the loop."""
+@pytest.fixture
+def session_config(tmp_path: Path, monkeypatch) -> RunConfig:  # noqa: ANN001
+    """A run config on the small suite whose sessions open the scripted model, not a server."""
     import contextlib
 
-    from rich.console import Console
-
     import dgm.llm.local
-    from dgm.controller.session import run_session
 
     @contextlib.contextmanager
     def scripted_client(config: LLMConfig, **_: object):  # noqa: ANN202
@@ -128,6 +125,20 @@ def test_a_session_shows_the_live_panel_or_json_lines(tmp_path: Path, monkeypatc
     config.controller.agent_max_steps = 4
     config.controller.flaky_reruns = 0
     config.controller.report_heldout = False
+    return config
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_a_session_shows_the_live_panel_or_json_lines(tmp_path: Path, session_config: RunConfig,
+                                                      quiet: bool) -> None:
+    """`dgm run`'s session: the model opened, the panel (or JSON lines) fed from the loop."""
+    import contextlib
+
+    from rich.console import Console
+
+    from dgm.controller.session import run_session
+
+    config = session_config
     config.executor.workers = 2
     archive = Archive.create(tmp_path / "run", config)
     out = io.StringIO()
@@ -148,27 +159,17 @@ def test_a_session_shows_the_live_panel_or_json_lines(tmp_path: Path, monkeypatc
         assert "node_evaluated" in text and "nodes" in text  # the panel's recent events and counts
 
 
-def test_resume_with_a_raised_node_budget_carries_on(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_resume_with_a_raised_node_budget_carries_on(tmp_path: Path,
+                                                     session_config: RunConfig) -> None:
     import contextlib
 
     from typer.testing import CliRunner
 
-    import dgm.llm.local
     from dgm.cli import app
     from dgm.controller.session import run_session
 
-    @contextlib.contextmanager
-    def scripted_client(config: LLMConfig, **_: object):  # noqa: ANN202
-        yield LLMClient(config, backend=ScriptedModel(script))
-
-    monkeypatch.setattr(dgm.llm.local, "open_client", scripted_client)
-    config = RunConfig()
-    config.benchmark.data = small_suite(tmp_path)
-    config.llm.model = "scripted/test"
+    config = session_config
     config.selection.parents_per_generation = 1
-    config.controller.agent_max_steps = 4
-    config.controller.flaky_reruns = 0
-    config.controller.report_heldout = False
     config.budget.max_nodes = 1
     archive = Archive.create(tmp_path / "run", config)
     with contextlib.redirect_stdout(io.StringIO()):
